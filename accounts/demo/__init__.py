@@ -1,0 +1,1 @@
+"""Demo data for the embedded bank (used by `manage.py seed_demo`, never in production)."""

@@ -1,0 +1,1 @@
+"""The demo bank: a CDR (Consumer Data Right) banking data holder."""

@@ -1,0 +1,85 @@
+"""The only place an exception becomes a response body (STYLE.md §5-6).
+
+Known Django and DRF exceptions are first translated into CdrErrors; DRF's default handler
+then builds the response (it calls set_rollback() and sets WWW-Authenticate / Retry-After),
+and we reshape its body into the CDS error payload `{"errors": [ErrorV2]}`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpResponse, JsonResponse
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from bank.api import errors
+
+logger = logging.getLogger("bank.api")
+
+
+def to_cdr_error(exc: Exception) -> errors.CdrError:
+    """Translate any exception into the CdrError the caller will see."""
+    if isinstance(exc, errors.CdrError):
+        return exc
+    if isinstance(exc, Http404):
+        return errors.ResourceNotFoundError()
+    if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
+        return errors.NotAuthenticatedError(headers=_auth_headers(exc))
+    if isinstance(exc, PermissionDenied | drf.PermissionDenied):
+        return errors.ForbiddenError()
+    if isinstance(exc, drf.MethodNotAllowed):
+        return errors.MethodNotAllowedError("This method is not supported on this resource.")
+    if isinstance(exc, drf.NotAcceptable):
+        return errors.NotAcceptableError("Accept")
+    if isinstance(exc, drf.UnsupportedMediaType):
+        return errors.UnsupportedMediaTypeError("Content-Type must be application/json.")
+    if isinstance(exc, drf.Throttled):
+        wait = max(1, int(getattr(exc, "wait", None) or 1))
+        return errors.TooManyRequestsError(
+            "Too many requests.", headers={"Retry-After": str(wait)}
+        )
+    if isinstance(exc, drf.ParseError):
+        return errors.InvalidFieldError("The request body is not valid JSON.")
+    if isinstance(exc, drf.ValidationError):
+        return errors.InvalidFieldError(_first_field(exc.detail))
+    if isinstance(exc, DjangoValidationError):
+        return errors.InvalidFieldError(_first_field(getattr(exc, "message_dict", None)))
+    logger.exception("Unhandled exception while serving a CDR request")
+    return errors.UnexpectedError()
+
+
+def cdr_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """DRF's EXCEPTION_HANDLER: every API error leaves through here."""
+    error = to_cdr_error(exc)
+    response = drf_exception_handler(error, context)
+    if response is None:  # not reachable for an APIException; fail closed anyway
+        response = Response(status=500)
+    response.data = {"errors": [error.as_error_object()]}
+    for name, value in error.headers.items():
+        response[name] = value
+    return response
+
+
+def cdr_error_response(error: errors.CdrError) -> HttpResponse:
+    """The same body for errors raised outside DRF (Django's handler404/500, middleware)."""
+    response = JsonResponse({"errors": [error.as_error_object()]}, status=error.status_code)
+    for name, value in error.headers.items():
+        response[name] = value
+    return response
+
+
+def _auth_headers(exc: drf.APIException) -> dict[str, str]:
+    # DRF puts WWW-Authenticate on 401 from the authenticator; keep a safe default.
+    return {"WWW-Authenticate": 'Bearer realm="cdr"'}
+
+
+def _first_field(detail: Any) -> str:
+    """The name of the first offending field, as CDS wants in `detail`."""
+    if isinstance(detail, dict) and detail:
+        return str(next(iter(detail)))
+    return "request"

@@ -1,0 +1,21 @@
+"""Fully qualified links (CDS standards/_payloads.md: links.self is an absolute URI).
+
+The base comes from settings.BANK_PUBLIC_BASE_URL, never from the request's Host header, so
+a forged Host cannot put an attacker's domain into our links.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def absolute_url(request: HttpRequest, **query_overrides: str | int) -> str:
+    """The request's own URL on the public base, with some query parameters replaced."""
+    base = settings.BANK_PUBLIC_BASE_URL.rstrip("/") or request.build_absolute_uri("/").rstrip("/")
+    params = {key: request.GET.get(key, "") for key in request.GET}
+    params.update({key: str(value) for key, value in query_overrides.items()})
+    query = urlencode(params)
+    return f"{base}{request.path}" + (f"?{query}" if query else "")

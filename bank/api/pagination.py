@@ -1,0 +1,99 @@
+"""CDS pagination (standards/_pagination.md), written once.
+
+`page` defaults to 1 and `page-size` to 25; page-size over 1000 is 400 Field/InvalidPageSize;
+a page past the last is 422 Field/InvalidPage with the last page number as `detail`;
+first/prev appear unless on the first page, next/last unless on the last page;
+totalRecords = 0 means totalPages = 0.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+from django.db.models import QuerySet
+from rest_framework.pagination import BasePagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from bank.api import errors
+from bank.api.links import absolute_url
+
+ENVELOPED = "_cdr_enveloped"
+
+
+class EnvelopedResponse(Response):
+    """A response whose body already is `{data, links, meta}`: the renderer leaves it alone."""
+
+    enveloped: ClassVar[bool] = True
+
+
+def parse_positive_int(raw: str | None, *, name: str, default: int) -> int:
+    """A PositiveInteger query parameter, or 400 Field/Invalid naming it."""
+    if raw is None:
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        raise errors.InvalidFieldError(name)
+    value = int(raw)
+    if value < 1:
+        raise errors.InvalidFieldError(name)
+    return value
+
+
+class CdrPagination(BasePagination):
+    page_param = "page"
+    page_size_param = "page-size"
+    params: ClassVar[frozenset[str]] = frozenset({page_param, page_size_param})
+    default_page_size = 25
+    max_page_size = 1000
+
+    def paginate_queryset(  # type: ignore[override]
+        self, queryset: QuerySet[Any] | list[Any], request: Request, view: Any = None
+    ) -> list[Any]:
+        self.request = request
+        self.page = parse_positive_int(
+            request.query_params.get(self.page_param), name=self.page_param, default=1
+        )
+        self.page_size = parse_positive_int(
+            request.query_params.get(self.page_size_param),
+            name=self.page_size_param,
+            default=self.default_page_size,
+        )
+        if self.page_size > self.max_page_size:
+            raise errors.InvalidPageSizeError(
+                f"page-size must be at most {self.max_page_size}"
+            )
+        self.total_records = (
+            queryset.count() if isinstance(queryset, QuerySet) else len(queryset)
+        )
+        self.total_pages = math.ceil(self.total_records / self.page_size)
+        if self.page > max(self.total_pages, 1):
+            raise errors.InvalidPageError(str(self.total_pages))
+        start = (self.page - 1) * self.page_size
+        return list(queryset[start : start + self.page_size])
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return EnvelopedResponse(
+            {
+                "data": data,
+                "links": self.get_links(),
+                "meta": {"totalRecords": self.total_records, "totalPages": self.total_pages},
+            }
+        )
+
+    def get_links(self) -> dict[str, str]:
+        def page_url(number: int) -> str:
+            return absolute_url(
+                self.request, **{self.page_param: number, self.page_size_param: self.page_size}
+            )
+
+        links = {"self": absolute_url(self.request)}
+        if self.total_pages == 0:
+            return links
+        links["first"] = page_url(1)
+        if self.page > 1:
+            links["prev"] = page_url(self.page - 1)
+        if self.page < self.total_pages:
+            links["next"] = page_url(self.page + 1)
+        links["last"] = page_url(self.total_pages)
+        return links

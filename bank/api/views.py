@@ -1,0 +1,131 @@
+"""BaseCdrApi: the one base class of every CDR endpoint, and Django's error handlers.
+
+A view declares `versions`, `query_params`, its authentication and permissions; this class
+applies the conventions in one order for every endpoint:
+
+0. a method the view does not implement is 405;
+1. `x-fapi-interaction-id` must be a UUID if sent (400 Header/Invalid);
+2. Accept must allow application/json (406);
+3. `x-v` / `x-min-v` negotiation (400 Header/Missing / Header/InvalidVersion, 406);
+4. authentication, permissions, throttles (DRF);
+5. no query parameter outside the view's allow-list, none repeated (400 Field/Invalid).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
+
+from bank.api import errors
+from bank.api.exception_handler import cdr_error_response
+from bank.api.negotiation import is_json_content_type
+from bank.api.pagination import CdrPagination
+from bank.api.versioning import VERSION_HEADER
+
+
+class BaseCdrApi(APIView):
+    """Base for every CDR endpoint. Subclasses declare what they accept, not how to check it."""
+
+    #: Endpoint versions served side by side, e.g. (2, 3); `request.version` is one of them.
+    versions: ClassVar[tuple[int, ...]]
+    #: Query parameters this endpoint accepts, besides pagination ones when `paginated`.
+    query_params: ClassVar[frozenset[str]] = frozenset()
+    paginated: ClassVar[bool] = False
+    # No OPTIONS handler: CORS preflights are answered by the CORS middleware, and DRF's
+    # self-description of an endpoint is not something a bank publishes.
+    http_method_names = ["get", "post", "put", "patch", "delete", "head"]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        method = (request.method or "").lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            # 405 before anything else: no header or body can make this method exist here.
+            self.http_method_not_allowed(request, *args, **kwargs)
+        if getattr(request._request, "interaction_id_invalid", False):
+            raise errors.InvalidHeaderError("x-fapi-interaction-id")
+        super().initial(request, *args, **kwargs)
+        self._check_query_params(request)
+        if request.method in {"POST", "PUT", "PATCH"} and not is_json_content_type(
+            request.content_type
+        ):
+            raise errors.UnsupportedMediaTypeError("Content-Type must be application/json.")
+
+    def _check_query_params(self, request: Request) -> None:
+        allowed = self.query_params | (CdrPagination.params if self.paginated else frozenset())
+        for name in request.query_params:
+            if name not in allowed:
+                raise errors.InvalidFieldError(_printable(name))
+            if len(request.query_params.getlist(name)) > 1:
+                raise errors.InvalidFieldError(name)
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        version = getattr(request, "version", None)
+        if version is not None:
+            response[VERSION_HEADER] = str(version)
+        return response
+
+    # Helpers for subclasses --------------------------------------------------------------
+    def paginate(
+        self,
+        queryset: QuerySet[Any] | list[Any],
+        serializer_class: type[BaseSerializer[Any]],
+        *,
+        key: str,
+        context: dict[str, Any] | None = None,
+    ) -> Response:
+        """Page `queryset`, serialize the page under `data[key]`, add links and meta."""
+        paginator = CdrPagination()
+        page = paginator.paginate_queryset(queryset, self.request)
+        rows = serializer_class(page, many=True, context=self.serializer_context(context)).data
+        return paginator.get_paginated_response({key: rows})
+
+    def single(
+        self,
+        instance: Any,
+        serializer_class: type[BaseSerializer[Any]],
+        context: dict[str, Any] | None = None,
+    ) -> Response:
+        """Serialize one object as `data`; the renderer adds links.self and meta."""
+        return Response(serializer_class(instance, context=self.serializer_context(context)).data)
+
+    def serializer_context(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {"request": self.request, "version": self.request.version, **(extra or {})}
+
+
+class PublicCdrApi(BaseCdrApi):
+    """An unauthenticated CDR endpoint (Get Products, Get Status...): no token, CORS open."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+
+def _printable(name: str) -> str:
+    """A parameter name safe to echo in `detail`: printable ASCII, at most 40 characters."""
+    cleaned = "".join(c for c in name if c.isascii() and c.isprintable())
+    return cleaned[:40] or "parameter"
+
+
+# Django's error handlers: unknown URLs and crashes outside DRF also answer in CDS form. ---
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return cdr_error_response(errors.InvalidFieldError("request"))
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return cdr_error_response(errors.ForbiddenError())
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return cdr_error_response(errors.ResourceNotFoundError())
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    return cdr_error_response(errors.UnexpectedError())

@@ -1,0 +1,218 @@
+"""Settings shared by every environment, with the secure value as the default.
+
+dev.py and test.py relax some of them explicitly, so `grep` on those files lists every
+weakened setting. prod.py only adds what has no safe default (secrets, database URL).
+"""
+
+from __future__ import annotations
+
+from .env import VAR_DIR, env
+
+# GENERAL ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/
+DEBUG = False
+# No default secret here: dev/test set a throwaway one, prod.py requires DJANGO_SECRET_KEY.
+SECRET_KEY: str
+ALLOWED_HOSTS: list[str] = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+ROOT_URLCONF = "bank.urls"
+WSGI_APPLICATION = "bank.wsgi.application"
+ASGI_APPLICATION = "bank.asgi.application"
+LANGUAGE_CODE = "en-au"
+# The CDR's day boundaries (metrics, high-traffic period) are the holder's local time.
+TIME_ZONE = "Australia/Sydney"
+USE_I18N = False
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Which overlay is active (dev, test, prod). Demo-only tools refuse anything but dev/test.
+BANK_ENVIRONMENT = "unknown"
+
+# The CDR brand this holder publishes products under (BankingProductV6.brand).
+BANK_BRAND = env.str("BANK_BRAND", default="demo-bank")
+BANK_BRAND_NAME = env.str("BANK_BRAND_NAME", default="Demo Bank")
+
+# APPS ---------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "corsheaders",
+    # Read top to bottom, these are the bank's concerns.
+    "security.apps.SecurityConfig",
+    "accounts.apps.AccountsConfig",
+    "transactions.apps.TransactionsConfig",
+    "bank.discovery.apps.DiscoveryConfig",
+]
+
+AUTH_USER_MODEL = "accounts.User"
+
+# MIDDLEWARE ---------------------------------------------------------------------------
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    # First of ours: every response, including errors from later middleware, gets the id.
+    "security.middleware.InteractionIdMiddleware",
+    # Serves the admin's static files from var/static without a separate web server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# DATABASES ----------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#databases
+# DATABASE_URL selects the database; without it, the embedded SQLite file in var/.
+DATABASES = {
+    "default": env.db_url(
+        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'bank.sqlite3'}"
+    ),
+}
+# A request that raises is rolled back whole (DRF's set_rollback relies on this).
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
+_is_postgres = "postgresql" in DATABASES["default"]["ENGINE"]
+DATABASES["default"].setdefault("CONN_MAX_AGE", 60 if _is_postgres else 0)
+
+# CACHES -------------------------------------------------------------------------------
+# REDIS_URL selects Redis; the embedded default is process memory. Rate limits (a later
+# issue) get their own alias that never ignores Redis errors: they must fail closed.
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "bank",
+        },
+    }
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+
+# PASSWORDS ----------------------------------------------------------------------------
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# SECURITY -----------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#security
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = True
+SESSION_COOKIE_SAMESITE = "Strict"
+SESSION_COOKIE_AGE = 15 * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SECURE = True
+CSRF_COOKIE_SAMESITE = "Strict"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+SECURE_HSTS_SECONDS = 63_072_000  # two years
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = False
+SECURE_PROXY_SSL_HEADER = None  # trusted only when deploy/ configures the proxy
+
+# CORS ---------------------------------------------------------------------------------
+# CDS security/_cors.md: unauthenticated endpoints have CORS open (`*`); nothing else.
+CORS_URLS_REGEX = r"^/cds-au/v1/(banking/products(/[^/]+)?|discovery/(status|outages))/?$"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ["GET", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["accept", "x-v", "x-min-v", "x-fapi-interaction-id"]
+CORS_EXPOSE_HEADERS = ["x-v", "x-fapi-interaction-id"]
+
+# STATIC -------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+# DJANGO REST FRAMEWORK ----------------------------------------------------------------
+# Every CDR convention is named here so that no view has to (STYLE.md §8).
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["bank.api.renderers.CdrJsonRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_METADATA_CLASS": None,
+    "URL_FORMAT_OVERRIDE": None,
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "bank.api.negotiation.CdrContentNegotiation",
+    "DEFAULT_VERSIONING_CLASS": "bank.api.versioning.CdrHeaderVersioning",
+    "EXCEPTION_HANDLER": "bank.api.exception_handler.cdr_exception_handler",
+    # Authenticated endpoints arrive with the authorization-server issue; until then a view
+    # that forgets to declare its access is closed, not open.
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": [],
+}
+
+# CDR API ------------------------------------------------------------------------------
+# The absolute base of links.self & co. Behind a proxy, set it: the Host header of a
+# request is never trusted to build links.
+BANK_PUBLIC_BASE_URL = env.str("BANK_PUBLIC_BASE_URL", default="")
+
+# CELERY -------------------------------------------------------------------------------
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "data_folder_in": str(VAR_DIR / "broker"),
+    "data_folder_out": str(VAR_DIR / "broker"),
+    "processed_folder": str(VAR_DIR / "broker" / "processed"),
+}
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 120
+CELERY_TIMEZONE = TIME_ZONE
+
+# LOGGING ------------------------------------------------------------------------------
+# One JSON object per line on stderr (SIEM-ready). Audit events go to the `bank.audit`
+# logger; the audit issue adds redaction and hash chaining behind the same door.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "security.logging.JsonFormatter"}},
+    "filters": {"interaction_id": {"()": "security.logging.InteractionIdFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["interaction_id"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": env.str("BANK_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "INFO"},
+    },
+}

@@ -1,0 +1,22 @@
+"""The embedded demo: SQLite in var/, in-memory cache, filesystem broker, HTTP on localhost.
+
+Every setting here weakens a base.py default for local use only; each says so.
+"""
+
+from .base import *  # noqa: F403
+from .env import VAR_DIR, env
+
+BANK_ENVIRONMENT = "dev"
+DEBUG = env.bool("DJANGO_DEBUG", default=False)  # even in the demo, no stack traces by default
+# RELAXED: a throwaway key, generated per checkout, never used outside this machine.
+from bank.settings.devsecret import dev_secret_key  # noqa: E402
+
+SECRET_KEY = dev_secret_key(VAR_DIR / "dev-secret-key")
+# RELAXED: the demo answers on localhost only.
+ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+# RELAXED: plain HTTP until the transport issue serves TLS in the demo.
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+BANK_PUBLIC_BASE_URL = env.str("BANK_PUBLIC_BASE_URL", default="http://localhost:8000")

@@ -1,0 +1,29 @@
+"""Production: PostgreSQL, Redis, a real broker. Refuses to start without its secrets."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import DATABASES
+from .env import env, mandatory
+
+BANK_ENVIRONMENT = "prod"
+SECRET_KEY = mandatory("DJANGO_SECRET_KEY")
+if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY is too short or too simple (50+ characters).")
+
+mandatory("DATABASE_URL")
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("Production runs on PostgreSQL: DATABASE_URL must be postgres://.")
+
+REDIS_URL = mandatory("REDIS_URL")
+CELERY_BROKER_URL = mandatory("CELERY_BROKER_URL")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("Set DJANGO_ALLOWED_HOSTS to the bank's host names.")
+BANK_PUBLIC_BASE_URL = mandatory("BANK_PUBLIC_BASE_URL")
+if not BANK_PUBLIC_BASE_URL.startswith("https://"):
+    raise ImproperlyConfigured("BANK_PUBLIC_BASE_URL must be an https:// URL.")
+DEBUG = False
+# HSTS preload is a one-way commitment only the owner of the real domain can make.
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]

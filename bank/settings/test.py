@@ -1,0 +1,29 @@
+"""The test suite. Embedded by default; DATABASE_URL / REDIS_URL point it at real services."""
+
+from .base import *  # noqa: F403
+from .base import DATABASES
+from .env import env
+
+BANK_ENVIRONMENT = "test"
+# RELAXED: a fixed key; tests never touch real data.
+SECRET_KEY = "test-only-secret-key-not-for-any-deployment"  # noqa: S105
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+# RELAXED: the test client speaks HTTP; HSTS is still checked by its own test.
+SECURE_SSL_REDIRECT = False
+# RELAXED: a fast hasher; password strength is not what these tests measure.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+BANK_PUBLIC_BASE_URL = "https://bank.example.test"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+
+if not env.str("DATABASE_URL", default=""):
+    DATABASES["default"] = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": ":memory:",
+        "ATOMIC_REQUESTS": True,
+    }
+
+# Static files straight from the apps (no collectstatic in tests).
+STATIC_ROOT = None  # type: ignore[assignment]
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,89 @@
+"""The one door for audit events (STYLE.md §7): `audit_record(...)`.
+
+Every security-relevant act in any app calls this function. Today it writes a structured
+log line and a row; the audit issue makes the rows hash-chained and moves denial events to a
+connection that survives the request's rollback, without changing this signature.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from security.interaction import current_interaction_id
+from security.models import AuditEvent
+
+logger = logging.getLogger("bank.audit")
+
+Outcome = AuditEvent.Outcome
+ActorType = AuditEvent.ActorType
+
+# Event types, `<ENTITY>_<PAST_TENSE>` (STYLE.md §11). Later issues add theirs here.
+OUTAGE_CHANGED = "OUTAGE_CHANGED"
+SERVICE_STATUS_CHANGED = "SERVICE_STATUS_CHANGED"
+DEMO_DATA_SEEDED = "DEMO_DATA_SEEDED"
+INPUT_REJECTED = "INPUT_REJECTED"
+
+# Keys that must never reach the trail, whatever a caller passes in `detail`.
+_FORBIDDEN_DETAIL_KEYS = frozenset(
+    {"password", "token", "access_token", "refresh_token", "secret", "otp", "code",
+     "authorization", "cookie", "account_number", "card_number", "client_assertion"}
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acted: a type and a pseudonymous id (a primary key, never a name or email)."""
+
+    type: str
+    id: str = ""
+
+    @classmethod
+    def system(cls, name: str = "") -> Actor:
+        return cls(ActorType.SYSTEM, name)
+
+
+def audit_record(
+    *,
+    actor: Actor,
+    event_type: str,
+    outcome: str = Outcome.SUCCESS,
+    subject_type: str = "",
+    subject_id: str | int = "",
+    source_ip: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one audit event and log it. `detail` is small, structured and secret-free."""
+    detail = dict(detail or {})
+    forbidden = _FORBIDDEN_DETAIL_KEYS.intersection(k.lower() for k in detail)
+    if forbidden:
+        raise ValueError(f"Audit detail must not carry secrets: {sorted(forbidden)}")
+    event = AuditEvent(
+        event_type=event_type,
+        outcome=outcome,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        interaction_id=current_interaction_id() or "",
+        source_ip=source_ip,
+        detail=detail,
+    )
+    event.save()
+    logger.info(
+        "audit %s %s",
+        event_type,
+        outcome,
+        extra={
+            "audit_event_id": event.pk,
+            "event_type": event_type,
+            "outcome": outcome,
+            "actor_type": actor.type,
+            "actor_id": actor.id,
+            "subject_type": subject_type,
+            "subject_id": str(subject_id),
+            "detail": detail,
+        },
+    )
+    return event

@@ -1,0 +1,46 @@
+"""The request's `x-fapi-interaction-id`, available to logs and errors without a request object.
+
+FAPI 1.0 Baseline §6.2.1 (11): the resource server MUST play back the id it received, or
+generate one (an RFC 4122 UUID). CDS standards/_headers.md: it MUST be on success and error
+responses of authenticated APIs; we put it on every response.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextvars import ContextVar
+
+HEADER = "x-fapi-interaction-id"
+_current: ContextVar[str | None] = ContextVar("interaction_id", default=None)
+
+
+def current_interaction_id() -> str | None:
+    """The id of the request being served, or None outside a request."""
+    return _current.get()
+
+
+def bind_interaction_id(value: str | None):
+    """Bind `value` for this context; returns the token for `reset_interaction_id`."""
+    return _current.set(value)
+
+
+def reset_interaction_id(token) -> None:
+    _current.reset(token)
+
+
+def parse_interaction_id(raw: str | None) -> str | None:
+    """Return the canonical form of a client-supplied id, or None if it is not a UUID.
+
+    Allow-list: only a UUID is echoed back, so the header cannot carry injected text into
+    our responses or logs.
+    """
+    if raw is None or len(raw) > 36:
+        return None
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        return None
+
+
+def new_interaction_id() -> str:
+    return str(uuid.uuid4())

@@ -1,0 +1,40 @@
+"""Middleware owned by security: the interaction id on every request and response."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from security.interaction import (
+    HEADER,
+    bind_interaction_id,
+    new_interaction_id,
+    parse_interaction_id,
+    reset_interaction_id,
+)
+
+
+class InteractionIdMiddleware:
+    """Accept a valid client id or generate one; bind it to logs; echo it on the response.
+
+    A malformed client id is replaced by a fresh one and remembered on the request, so the
+    CDR API can answer 400 Header/Invalid (bank.api.views) while non-API pages still work.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        raw = request.headers.get(HEADER)
+        parsed = parse_interaction_id(raw)
+        request.interaction_id_invalid = raw is not None and parsed is None  # type: ignore[attr-defined]
+        interaction_id = parsed or new_interaction_id()
+        request.interaction_id = interaction_id  # type: ignore[attr-defined]
+        token = bind_interaction_id(interaction_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            reset_interaction_id(token)
+        response[HEADER] = interaction_id
+        return response

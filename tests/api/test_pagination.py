@@ -1,0 +1,93 @@
+"""CDS pagination (standards/_pagination.md): defaults, limits, links and meta."""
+
+import pytest
+
+from tests.conftest import assert_cdr_error
+
+pytestmark = [pytest.mark.urls("tests.api.urls"), pytest.mark.django_db]
+BASE = "https://bank.example.test/cds-au/v1/test/numbers"
+
+
+def get(api, query):
+    return api("get", f"/cds-au/v1/test/numbers?{query}", x_v="3")
+
+
+def test_defaults_are_page_1_of_25_with_next_and_last(api):
+    body = get(api, "count=60").json()
+    assert body == {
+        "data": {"numbers": [{"number": n} for n in range(1, 26)]},
+        "links": {
+            "self": f"{BASE}?count=60",
+            "first": f"{BASE}?count=60&page=1&page-size=25",
+            "next": f"{BASE}?count=60&page=2&page-size=25",
+            "last": f"{BASE}?count=60&page=3&page-size=25",
+        },
+        "meta": {"totalRecords": 60, "totalPages": 3},
+    }
+
+
+def test_middle_page_has_all_four_links(api):
+    body = get(api, "count=60&page=2&page-size=20").json()
+    assert [row["number"] for row in body["data"]["numbers"]] == list(range(21, 41))
+    assert body["links"] == {
+        "self": f"{BASE}?count=60&page=2&page-size=20",
+        "first": f"{BASE}?count=60&page=1&page-size=20",
+        "prev": f"{BASE}?count=60&page=1&page-size=20",
+        "next": f"{BASE}?count=60&page=3&page-size=20",
+        "last": f"{BASE}?count=60&page=3&page-size=20",
+    }
+    assert body["meta"] == {"totalRecords": 60, "totalPages": 3}
+
+
+def test_last_page_has_first_and_prev_but_no_next(api):
+    body = get(api, "count=60&page=3").json()
+    assert [row["number"] for row in body["data"]["numbers"]] == list(range(51, 61))
+    assert set(body["links"]) == {"self", "first", "prev", "last"}
+
+
+def test_single_page_needs_no_prev_or_next(api):
+    body = get(api, "count=3").json()
+    assert set(body["links"]) == {"self", "first", "last"}
+    assert body["meta"] == {"totalRecords": 3, "totalPages": 1}
+
+
+def test_empty_set_has_zero_pages_and_only_self(api):
+    body = get(api, "count=0").json()
+    assert body == {
+        "data": {"numbers": []},
+        "links": {"self": f"{BASE}?count=0"},
+        "meta": {"totalRecords": 0, "totalPages": 0},
+    }
+
+
+def test_page_size_1000_is_allowed(api):
+    response = get(api, "count=1001&page-size=1000")
+    assert response.status_code == 200
+    assert len(response.json()["data"]["numbers"]) == 1000
+
+
+def test_page_size_over_1000_is_invalid_page_size(api):
+    assert_cdr_error(get(api, "page-size=1001"), 400, "Field/InvalidPageSize")
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "abc", "1.5", "", "1e3", "\uff11"])
+def test_non_positive_page_size_is_invalid_field(api, bad):
+    assert_cdr_error(get(api, f"page-size={bad}"), 400, "Field/Invalid", detail="page-size")
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "x", ""])
+def test_non_positive_page_is_invalid_field(api, bad):
+    assert_cdr_error(get(api, f"page={bad}"), 400, "Field/Invalid", detail="page")
+
+
+def test_page_past_the_last_is_422_with_the_last_page_number(api):
+    error = assert_cdr_error(get(api, "count=60&page=4"), 422, "Field/InvalidPage", detail="3")
+    assert error["title"] == "Invalid Page"
+
+
+def test_page_2_of_an_empty_set_is_invalid_page_zero(api):
+    assert_cdr_error(get(api, "count=0&page=2"), 422, "Field/InvalidPage", detail="0")
+
+
+def test_repeated_page_parameter_is_rejected(api):
+    assert_cdr_error(get(api, "page=1&page=2"), 400, "Field/Invalid", detail="page")

@@ -1,0 +1,142 @@
+"""Conformance helper: validate a response against the official CDS 1.36.0 schema.
+
+`assert_cdr_response(response, "getBankingProductDetail")` looks the operation up in the
+vendored OpenAPI files (tests/cdr_spec/), picks the schema declared for the response's status
+code, and checks the body three ways:
+
+1. JSON Schema validation (OpenAPI 3.0 dialect, openapi-schema-validator);
+2. no undeclared properties anywhere (the CDS schemas allow extra members; we do not, so a
+   misspelt field cannot pass);
+3. every value with an `x-cds-type` has that type's format (AmountString, RateString,
+   DateTimeString, DateString, MaskedAccountString...).
+
+It also checks the `x-v` response header against the operation's `x-version` when the
+response is a success for that version.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from openapi_schema_validator import OAS30Validator
+
+SPEC_DIR = Path(__file__).parent / "cdr_spec"
+SPEC_FILES = ("cds_banking.json", "cds_common.json", "cds_admin.json", "cds_dcr.json")
+
+_CDS_TYPE_PATTERNS = {
+    "AmountString": re.compile(r"^-?\d{1,16}\.\d{2,}$"),
+    "RateString": re.compile(r"^-?\d{1,16}(\.\d{1,16})?$"),
+    "DateTimeString": re.compile(
+        r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
+    ),
+    "DateString": re.compile(r"^\d{4}-\d{2}-\d{2}$"),
+    "CurrencyString": re.compile(r"^[A-Z]{3}$"),
+    "MaskedAccountString": re.compile(r"^[x\d \-]*\d{0,4}$"),
+    "MaskedPANString": re.compile(r"^(x{4} ){3}\d{4}$"),
+    "URIString": re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$"),
+    "NaturalNumber": None,
+    "PositiveInteger": None,
+}
+
+
+@cache
+def _operations() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """operationId -> (operation, whole spec)."""
+    found: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for name in SPEC_FILES:
+        spec = json.loads((SPEC_DIR / name).read_text())
+        for item in spec["paths"].values():
+            for op in item.values():
+                if isinstance(op, dict) and "operationId" in op:
+                    found[op["operationId"]] = (op, spec)
+    return found
+
+
+def operation(operation_id: str) -> dict[str, Any]:
+    return _operations()[operation_id][0]
+
+
+def response_schema(operation_id: str, status: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    op, spec = _operations()[operation_id]
+    responses = op["responses"]
+    declared = responses.get(str(status)) or responses.get("default")
+    if declared is None:
+        # Undeclared error statuses (401, 405, 415, 429, 500...) still carry the CDS body.
+        schema = {"$ref": "#/components/schemas/ResponseErrorListV2"}
+        if "ResponseErrorListV2" not in spec["components"]["schemas"]:
+            raise AssertionError(f"{operation_id} declares no response for {status}")
+    else:
+        schema = declared["content"]["application/json"]["schema"]
+    return schema, spec
+
+
+def _resolve(schema: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        path = schema["$ref"].removeprefix("#/").split("/")
+        node: Any = spec
+        for part in path:
+            node = node[part]
+        schema = node
+    return schema
+
+
+def _declared_properties(schema: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    schema = _resolve(schema, spec)
+    props: dict[str, Any] = {}
+    for part in schema.get("allOf", []):
+        props.update(_declared_properties(part, spec))
+    props.update(schema.get("properties", {}))
+    return props
+
+
+def _walk(instance: Any, schema: dict[str, Any], spec: dict[str, Any], path: str, problems: list[str]) -> None:
+    schema = _resolve(schema, spec)
+    cds_type = schema.get("x-cds-type")
+    if cds_type and isinstance(instance, str):
+        pattern = _CDS_TYPE_PATTERNS.get(cds_type)
+        if pattern is not None and not pattern.match(instance):
+            problems.append(f"{path}: {instance!r} is not a {cds_type}")
+    for part in schema.get("allOf", []):
+        part_resolved = _resolve(part, spec)
+        if part_resolved.get("x-cds-type") and isinstance(instance, str):
+            _walk(instance, part_resolved, spec, path, problems)
+    if isinstance(instance, dict):
+        declared = _declared_properties(schema, spec)
+        if declared or schema.get("type") == "object":
+            for key, value in instance.items():
+                if key not in declared:
+                    if not schema.get("additionalProperties"):
+                        problems.append(f"{path}.{key}: not declared in the schema")
+                    continue
+                _walk(value, declared[key], spec, f"{path}.{key}", problems)
+    elif isinstance(instance, list) and "items" in schema:
+        for i, item in enumerate(instance):
+            _walk(item, schema["items"], spec, f"{path}[{i}]", problems)
+
+
+def validate_body(body: Any, operation_id: str, status: int) -> list[str]:
+    """All problems found in `body` for this operation and status (empty list = valid)."""
+    schema, spec = response_schema(operation_id, status)
+    validator = OAS30Validator({**schema, "components": spec["components"]})
+    problems = [
+        f"{'/'.join(str(p) for p in err.absolute_path) or '<root>'}: {err.message}"
+        for err in validator.iter_errors(body)
+    ]
+    _walk(body, schema, spec, "$", problems)
+    return problems
+
+
+def assert_cdr_response(response: Any, operation_id: str, *, version: int | None = None) -> dict[str, Any]:
+    """Assert the response body is valid for the operation; return the parsed body."""
+    assert response["Content-Type"].split(";")[0] == "application/json", response["Content-Type"]
+    body = response.json()
+    problems = validate_body(body, operation_id, response.status_code)
+    assert not problems, f"{operation_id} {response.status_code} body is not CDS-valid:\n" + "\n".join(problems)
+    if 200 <= response.status_code < 300:
+        expected = version if version is not None else int(operation(operation_id)["x-version"])
+        assert response["x-v"] == str(expected)
+    return body

@@ -1,0 +1,117 @@
+"""Fixtures and the service-marker policy shared by the whole suite.
+
+Tests marked `postgres` or `redis` need that real service. The embedded run (`make test`)
+leaves them out and says so at the end; the services run (`make test-services`) runs them,
+and under CI=true a missing service fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+SERVICE_MARKERS = {
+    "postgres": "PostgreSQL (set DATABASE_URL=postgres://..., or run `make test-services`)",
+    "redis": "Redis (set REDIS_URL=redis://..., or run `make test-services`)",
+}
+_left_out: dict[str, list[str]] = {}
+
+
+def _service_available(marker: str) -> bool:
+    if marker == "postgres":
+        return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    if marker == "redis":
+        return bool(getattr(settings, "REDIS_URL", ""))
+    return False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    in_ci = os.environ.get("CI", "").lower() == "true"
+    embedded_run = os.environ.get("BANK_TEST_PROFILE", "") == "embedded"
+    kept: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
+    for item in items:
+        missing = [m for m in SERVICE_MARKERS if item.get_closest_marker(m) and not _service_available(m)]
+        if not missing:
+            kept.append(item)
+        elif embedded_run:
+            # By design: the embedded profile is the no-services run.
+            deselected.append(item)
+            for m in missing:
+                _left_out.setdefault(m, []).append(item.nodeid)
+        elif in_ci:
+            item.user_properties.append(("missing_service", ",".join(missing)))
+            kept.append(item)
+            _left_out.setdefault("CI-FAILURE", []).append(item.nodeid)
+        else:
+            reason = "; ".join(f"needs {SERVICE_MARKERS[m]}" for m in missing)
+            item.add_marker(pytest.mark.skip(reason=reason))
+            kept.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    missing = dict(item.user_properties).get("missing_service")
+    if missing:
+        pytest.fail(f"CI=true and the service(s) {missing} are not configured", pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    failures = _left_out.pop("CI-FAILURE", None)
+    if failures:
+        terminalreporter.write_line(
+            f"FAILED: {len(failures)} service-backed tests could not run under CI=true.", red=True
+        )
+    for marker, nodeids in _left_out.items():
+        terminalreporter.write_line(
+            f"Left out {len(nodeids)} test(s) marked '{marker}': they need "
+            f"{SERVICE_MARKERS[marker]}.",
+            yellow=True,
+        )
+
+
+# Fixtures -------------------------------------------------------------------------------
+CDR_HEADERS = {"HTTP_ACCEPT": "application/json"}
+
+
+@pytest.fixture
+def api() -> Callable[..., Any]:
+    """`api("get", url, x_v="5", **headers)`: a CDR call with the usual headers."""
+    client = Client()
+
+    def call(method: str, url: str, *, x_v: str | None = None, x_min_v: str | None = None,
+             **extra: Any) -> Any:
+        headers: dict[str, Any] = dict(CDR_HEADERS)
+        if x_v is not None:
+            headers["HTTP_X_V"] = x_v
+        if x_min_v is not None:
+            headers["HTTP_X_MIN_V"] = x_min_v
+        headers.update(extra)
+        return getattr(client, method)(url, **headers)
+
+    return call
+
+
+def assert_cdr_error(response: Any, status: int, code: str, detail: str | None = None) -> dict[str, Any]:
+    """The response is a CDS error body with exactly one error of this code (STYLE.md §10)."""
+    assert response.status_code == status, (response.status_code, response.content[:500])
+    assert response["Content-Type"] == "application/json"
+    assert response.has_header("x-fapi-interaction-id")
+    body = response.json()
+    assert set(body) == {"errors"}
+    assert len(body["errors"]) == 1
+    error = body["errors"][0]
+    full_code = code if code.startswith("urn:") else f"urn:au-cds:error:cds-all:{code}"
+    assert error["code"] == full_code
+    assert set(error) <= {"code", "title", "detail", "meta"}
+    assert error["title"] and error["detail"]
+    if detail is not None:
+        assert error["detail"] == detail
+    return error

@@ -1,0 +1,78 @@
+"""Production settings refuse to start without their secrets; dev needs nothing installed."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_PROD_ENV = {
+    "DJANGO_SECRET_KEY": "k" * 20 + "abcdefghijklmnopqrstuvwxyz0123456789",
+    "DATABASE_URL": "postgres://bank@db.internal:5432/bank",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+    "CELERY_BROKER_URL": "amqp://bank@mq.internal:5672//",
+    "DJANGO_ALLOWED_HOSTS": "bank.example.com",
+    "BANK_PUBLIC_BASE_URL": "https://bank.example.com",
+}
+
+
+def load_settings(module: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean_env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BANK_"))
+                 and k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}}
+    clean_env.update(env)
+    clean_env["DJANGO_SETTINGS_MODULE"] = module
+    code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean_env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_prod_starts_with_every_secret():
+    result = load_settings("bank.settings.prod", GOOD_PROD_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("missing", sorted(GOOD_PROD_ENV))
+def test_prod_refuses_to_start_without(missing):
+    env = {k: v for k, v in GOOD_PROD_ENV.items() if k != missing}
+    result = load_settings("bank.settings.prod", env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert missing in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("DJANGO_SECRET_KEY", "short"), ("DATABASE_URL", "sqlite:////tmp/x.db"),
+     ("BANK_PUBLIC_BASE_URL", "http://bank.example.com")],
+)
+def test_prod_refuses_weak_values(name, value):
+    result = load_settings("bank.settings.prod", {**GOOD_PROD_ENV, name: value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+
+
+def test_prod_passes_the_deploy_checks():
+    clean_env = {**{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
+                 **GOOD_PROD_ENV, "DJANGO_SETTINGS_MODULE": "bank.settings.prod"}
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=clean_env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_secure_defaults_in_base(settings):
+    from bank.settings import base
+
+    assert base.DEBUG is False
+    assert base.SECURE_HSTS_SECONDS >= 31_536_000 and base.SECURE_HSTS_INCLUDE_SUBDOMAINS
+    assert base.SESSION_COOKIE_SECURE and base.SESSION_COOKIE_HTTPONLY and base.CSRF_COOKIE_SECURE
+    assert base.X_FRAME_OPTIONS == "DENY"
+    assert base.DATABASES["default"]["ATOMIC_REQUESTS"] is True
+
+
+def test_dev_settings_need_nothing_but_python(tmp_path):
+    result = load_settings("bank.settings.dev", {})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"  # no stack traces even in the demo, by default
