@@ -32,6 +32,18 @@ _FORBIDDEN_DETAIL_KEYS = frozenset(
 )
 
 
+def _forbidden_keys(value: Any) -> set[str]:
+    """Secret-looking keys anywhere in a nested detail structure."""
+    if isinstance(value, dict):
+        found = set(_FORBIDDEN_DETAIL_KEYS.intersection(str(k).lower() for k in value))
+        for item in value.values():
+            found |= _forbidden_keys(item)
+        return found
+    if isinstance(value, list | tuple):
+        return set().union(*(_forbidden_keys(item) for item in value)) if value else set()
+    return set()
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who acted: a type and a pseudonymous id (a primary key, never a name or email)."""
@@ -56,7 +68,7 @@ def audit_record(
 ) -> AuditEvent:
     """Append one audit event and log it. `detail` is small, structured and secret-free."""
     detail = dict(detail or {})
-    forbidden = _FORBIDDEN_DETAIL_KEYS.intersection(k.lower() for k in detail)
+    forbidden = _forbidden_keys(detail)
     if forbidden:
         raise ValueError(f"Audit detail must not carry secrets: {sorted(forbidden)}")
     event = AuditEvent(

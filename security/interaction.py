@@ -7,10 +7,13 @@ responses of authenticated APIs; we put it on every response.
 
 from __future__ import annotations
 
+import re
 import uuid
 from contextvars import ContextVar
 
 HEADER = "x-fapi-interaction-id"
+# RFC 4122 textual form: 8-4-4-4-12 hex digits, any letter case.
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _current: ContextVar[str | None] = ContextVar("interaction_id", default=None)
 
 
@@ -29,17 +32,14 @@ def reset_interaction_id(token) -> None:
 
 
 def parse_interaction_id(raw: str | None) -> str | None:
-    """Return the canonical form of a client-supplied id, or None if it is not a UUID.
+    """Return a client-supplied id exactly as sent if it is a UUID, else None.
 
-    Allow-list: only a UUID is echoed back, so the header cannot carry injected text into
-    our responses or logs.
+    FAPI: the id is played back verbatim, so it is not canonicalised. Allow-list: only the
+    UUID text form passes, so the header cannot carry injected text into responses or logs.
     """
-    if raw is None or len(raw) > 36:
+    if raw is None or not _UUID.match(raw):
         return None
-    try:
-        return str(uuid.UUID(raw))
-    except ValueError:
-        return None
+    return raw
 
 
 def new_interaction_id() -> str:

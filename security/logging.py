@@ -24,7 +24,11 @@ class InteractionIdFilter(logging.Filter):
     """Attach the current `x-fapi-interaction-id` (or None) to every record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.interaction_id = current_interaction_id()
+        interaction_id = current_interaction_id()
+        if interaction_id is None:
+            # django.request logs after the middleware has returned: use the request's id.
+            interaction_id = getattr(getattr(record, "request", None), "interaction_id", None)
+        record.interaction_id = interaction_id
         return True
 
 

@@ -24,6 +24,8 @@ from typing import Any
 
 from openapi_schema_validator import OAS30Validator
 
+from tests.cdr_error_table import TITLES
+
 SPEC_DIR = Path(__file__).parent / "cdr_spec"
 SPEC_FILES = ("cds_banking.json", "cds_common.json", "cds_admin.json", "cds_dcr.json")
 
@@ -35,7 +37,8 @@ _CDS_TYPE_PATTERNS = {
     ),
     "DateString": re.compile(r"^\d{4}-\d{2}-\d{2}$"),
     "CurrencyString": re.compile(r"^[A-Z]{3}$"),
-    "MaskedAccountString": re.compile(r"^[x\d \-]*\d{0,4}$"),
+    # Every digit but the last four is an 'x': no digit may come before the final four.
+    "MaskedAccountString": re.compile(r"^[x \-]*\d{0,4}$"),
     "MaskedPANString": re.compile(r"^(x{4} ){3}\d{4}$"),
     "URIString": re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$"),
     "NaturalNumber": None,
@@ -100,6 +103,13 @@ def _walk(instance: Any, schema: dict[str, Any], spec: dict[str, Any], path: str
         pattern = _CDS_TYPE_PATTERNS.get(cds_type)
         if pattern is not None and not pattern.match(instance):
             problems.append(f"{path}: {instance!r} is not a {cds_type}")
+        if cds_type == "ASCIIString" and not instance.isascii():
+            problems.append(f"{path}: {instance!r} is not an ASCIIString")
+    if isinstance(instance, int) and not isinstance(instance, bool):
+        if cds_type == "PositiveInteger" and instance < 1:
+            problems.append(f"{path}: {instance} is not a PositiveInteger")
+        if cds_type == "NaturalNumber" and instance < 0:
+            problems.append(f"{path}: {instance} is not a NaturalNumber")
     for part in schema.get("allOf", []):
         part_resolved = _resolve(part, spec)
         if part_resolved.get("x-cds-type") and isinstance(instance, str):
@@ -127,6 +137,15 @@ def validate_body(body: Any, operation_id: str, status: int) -> list[str]:
         for err in validator.iter_errors(body)
     ]
     _walk(body, schema, spec, "$", problems)
+    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+        for i, error in enumerate(body["errors"]):
+            code = error.get("code") if isinstance(error, dict) else None
+            if code in TITLES and error.get("title") != TITLES[code]:
+                problems.append(f"$.errors[{i}].title: {error.get('title')!r} is not the "
+                                f"standard's title {TITLES[code]!r} for {code}")
+            elif code not in TITLES and (error.get("meta") or {}).get("urn") not in TITLES:
+                problems.append(f"$.errors[{i}].code: {code!r} is neither a standard code nor "
+                                "carries one in meta.urn")
     return problems
 
 

@@ -15,6 +15,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from tests.cdr_error_table import TITLES
+
 SERVICE_MARKERS = {
     "postgres": "PostgreSQL (set DATABASE_URL=postgres://..., or run `make test-services`)",
     "redis": "Redis (set REDIS_URL=redis://..., or run `make test-services`)",
@@ -112,6 +114,7 @@ def assert_cdr_error(response: Any, status: int, code: str, detail: str | None =
     assert error["code"] == full_code
     assert set(error) <= {"code", "title", "detail", "meta"}
     assert error["title"] and error["detail"]
+    assert error["title"] == TITLES[error["code"]], "title must be the standard's, per code"
     if detail is not None:
         assert error["detail"] == detail
     return error

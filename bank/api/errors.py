@@ -79,6 +79,10 @@ class UnsupportedMediaTypeError(ExpectedError):
     status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
 
 
+class PayloadTooLargeError(ExpectedError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+
+
 class TooManyRequestsError(ExpectedError):
     """429, always with Retry-After (seconds)."""
 

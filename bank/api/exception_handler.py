@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from rest_framework import exceptions as drf
@@ -27,6 +27,8 @@ def to_cdr_error(exc: Exception) -> errors.CdrError:
     if isinstance(exc, errors.CdrError):
         return exc
     if isinstance(exc, Http404):
+        # Views raise the specific error for an unknown ID (Resource/Invalid, InvalidBanking-
+        # Account...); an Http404 means the URL itself is not ours.
         return errors.ResourceNotFoundError()
     if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
         return errors.NotAuthenticatedError(headers=_auth_headers(exc))
@@ -49,7 +51,18 @@ def to_cdr_error(exc: Exception) -> errors.CdrError:
         return errors.InvalidFieldError(_first_field(exc.detail))
     if isinstance(exc, DjangoValidationError):
         return errors.InvalidFieldError(_first_field(getattr(exc, "message_dict", None)))
-    logger.exception("Unhandled exception while serving a CDR request")
+    if isinstance(exc, RequestDataTooBig):
+        return errors.PayloadTooLargeError("The request body is too large.")
+    if isinstance(exc, SuspiciousOperation):
+        # Too many fields, a bad Host, a malformed multipart: the caller's fault, not ours.
+        logger.warning("Suspicious request refused: %s", type(exc).__name__)
+        return errors.ExpectedError("The request was refused.")
+    if isinstance(exc, drf.APIException) and exc.status_code < 500:
+        error = errors.ExpectedError(str(exc.detail) if isinstance(exc.detail, str) else None)
+        error.status_code = exc.status_code
+        return error
+    # Only a bug reaches this line: log type and traceback (for the interaction id), 500 out.
+    logger.exception("Unhandled %s while serving a CDR request", type(exc).__name__)
     return errors.UnexpectedError()
 
 

@@ -16,7 +16,7 @@ from bank.api import errors
 
 # RFC 3339 date-time with a mandatory offset (CDS DateTimeString).
 _RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 )
 _MAX_TEXT = 256
 
@@ -36,6 +36,9 @@ def parse_datetime_string(raw: str | None, *, name: str) -> datetime | None:
     """A DateTimeString with its UTC offset; else 400 Field/InvalidDateTime naming it."""
     if raw is None:
         return None
+    if re.search(r" \d{2}:\d{2}$", raw):
+        # An unencoded '+' in a query string arrives as a space: '...00:00 10:00'.
+        raw = raw[:-6] + "+" + raw[-5:]
     if len(raw) > 40 or not _RFC3339.match(raw):
         raise errors.InvalidDateTimeError(name)
     text = raw.replace("z", "Z").replace("Z", "+00:00")

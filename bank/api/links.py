@@ -9,13 +9,17 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
+from django.utils.encoding import escape_uri_path
 
 
 def absolute_url(request: HttpRequest, **query_overrides: str | int) -> str:
     """The request's own URL on the public base, with some query parameters replaced."""
-    base = settings.BANK_PUBLIC_BASE_URL.rstrip("/") or request.build_absolute_uri("/").rstrip("/")
+    base = settings.BANK_PUBLIC_BASE_URL.rstrip("/")
+    if not base:
+        raise ImproperlyConfigured("Set BANK_PUBLIC_BASE_URL: links are never built from Host.")
     params = {key: request.GET.get(key, "") for key in request.GET}
     params.update({key: str(value) for key, value in query_overrides.items()})
     query = urlencode(params)
-    return f"{base}{request.path}" + (f"?{query}" if query else "")
+    return f"{base}{escape_uri_path(request.path)}" + (f"?{query}" if query else "")

@@ -23,7 +23,8 @@ MIN_VERSION_HEADER = "x-min-v"
 
 def _positive_int(raw: str, header: str) -> int:
     text = raw.strip()
-    if not text.isascii() or not text.isdigit() or len(text) > 9 or int(text) < 1:
+    # A huge number is still a positive integer (-> 406 if unsupported); 30 digits bound it.
+    if not text.isascii() or not text.isdigit() or len(text) > 30 or int(text) < 1:
         raise errors.InvalidVersionError(header)
     return int(text)
 

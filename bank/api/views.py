@@ -116,7 +116,7 @@ def _printable(name: str) -> str:
 
 # Django's error handlers: unknown URLs and crashes outside DRF also answer in CDS form. ---
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return cdr_error_response(errors.InvalidFieldError("request"))
+    return cdr_error_response(errors.ExpectedError("The request was refused."))
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

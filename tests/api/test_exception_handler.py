@@ -96,3 +96,28 @@ def test_head_is_served_like_get_without_a_body(api):
     response = api("head", "/cds-au/v1/test/single", x_v="1")
     assert response.status_code == 200
     assert response.content == b""
+
+
+def test_too_many_query_fields_is_a_4xx_not_a_500(api, caplog):
+    import logging
+
+    caplog.set_level(logging.ERROR)
+    query = "&".join(f"a{i}=1" for i in range(1100))
+    response = api("get", f"/cds-au/v1/test/single?{query}", x_v="1")
+    assert 400 <= response.status_code < 500
+    assert response.json()["errors"][0]["code"] == "urn:au-cds:error:cds-all:GeneralError/Expected"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_bad_host_is_a_cds_error_not_html(api):
+    response = api("get", "/cds-au/v1/test/single", x_v="1", HTTP_HOST="evil.example")
+    assert_cdr_error(response, 400, "GeneralError/Expected")
+
+
+def test_oversized_body_is_413(api, settings):
+    from django.test import Client
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    response = Client().post("/cds-au/v1/test/echo", data='{"data": "' + "x" * 500 + '"}',
+                             content_type="application/json", HTTP_X_V="1")
+    assert_cdr_error(response, 413, "GeneralError/Expected")

@@ -39,3 +39,27 @@ def test_a_malformed_id_is_rejected_and_never_echoed(api, bad):
     assert_cdr_error(response, 400, "Header/Invalid", detail="x-fapi-interaction-id")
     assert response["x-fapi-interaction-id"] != bad
     uuid.UUID(response["x-fapi-interaction-id"])
+
+
+@pytest.mark.parametrize("sent", ["7F1C1C4E-61E2-4F51-8F3C-3B4D8F6F4A11", "7f1c1c4e-61e2-4f51-8f3c-3b4d8f6f4a11"])
+def test_the_id_is_played_back_verbatim(api, sent):
+    response = api("get", "/cds-au/v1/test/single", x_v="1", HTTP_X_FAPI_INTERACTION_ID=sent)
+    assert response["x-fapi-interaction-id"] == sent
+
+
+def test_an_id_without_dashes_is_not_a_uuid_text_form(api):
+    response = api("get", "/cds-au/v1/test/single", x_v="1", HTTP_X_FAPI_INTERACTION_ID="7f1c1c4e61e24f518f3c3b4d8f6f4a11")
+    assert_cdr_error(response, 400, "Header/Invalid", detail="x-fapi-interaction-id")
+
+
+def test_django_request_log_lines_keep_the_interaction_id(api, caplog):
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="django.request")
+    sent = "3b0e6a3e-9f0c-4a43-9d55-0c6c4f0b7f21"
+    api("get", "/nope", HTTP_X_FAPI_INTERACTION_ID=sent)
+    from security.logging import InteractionIdFilter
+
+    record = next(r for r in caplog.records if r.name == "django.request")
+    InteractionIdFilter().filter(record)
+    assert record.interaction_id == sent

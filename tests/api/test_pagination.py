@@ -66,8 +66,13 @@ def test_page_size_1000_is_allowed(api):
     assert len(response.json()["data"]["numbers"]) == 1000
 
 
-def test_page_size_over_1000_is_invalid_page_size(api):
-    assert_cdr_error(get(api, "page-size=1001"), 400, "Field/InvalidPageSize")
+@pytest.mark.parametrize("size", ["1001", "99999999999"])
+def test_page_size_over_1000_is_invalid_page_size(api, size):
+    assert_cdr_error(get(api, f"page-size={size}"), 400, "Field/InvalidPageSize")
+
+
+def test_huge_page_is_invalid_page(api):
+    assert_cdr_error(get(api, "count=5&page=99999999999"), 422, "Field/InvalidPage", detail="1")
 
 
 @pytest.mark.parametrize("bad", ["0", "-1", "abc", "1.5", "", "1e3", "\uff11"])

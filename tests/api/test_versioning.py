@@ -35,7 +35,7 @@ def test_missing_x_v_is_header_missing(api):
     assert error["title"] == "Missing Required Header"
 
 
-@pytest.mark.parametrize("bad", ["abc", "0", "-1", "1.5", "٣", "99999999999", ""])
+@pytest.mark.parametrize("bad", ["abc", "0", "-1", "1.5", "٣", "1" * 31, ""])
 def test_non_positive_integer_x_v_is_invalid_version(api, bad):
     response = api("get", URL, x_v=bad)
     if bad == "":
@@ -49,7 +49,7 @@ def test_non_positive_integer_x_min_v_is_invalid_version(api, bad):
     assert_cdr_error(api("get", URL, x_v="3", x_min_v=bad), 400, "Header/InvalidVersion", detail="x-min-v")
 
 
-@pytest.mark.parametrize(("x_v", "x_min_v"), [("1", None), ("4", None), ("9", "4"), ("1", "1")])
+@pytest.mark.parametrize(("x_v", "x_min_v"), [("1", None), ("4", None), ("9", "4"), ("1", "1"), ("99999999999", None)])
 def test_unsupported_versions_are_406(api, x_v, x_min_v):
     error = assert_cdr_error(api("get", URL, x_v=x_v, x_min_v=x_min_v), 406, "Header/UnsupportedVersion")
     assert error["title"] == "Unsupported Version"

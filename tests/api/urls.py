@@ -60,5 +60,7 @@ urlpatterns = [
     path("", include(bank_urlpatterns)),
 ]
 
+handler400 = "bank.api.views.handler400"
+handler403 = "bank.api.views.handler403"
 handler404 = "bank.api.views.handler404"
 handler500 = "bank.api.views.handler500"

@@ -178,3 +178,9 @@ def test_product_list_query_count_does_not_grow_with_products(api):
 @pytest.mark.parametrize("method", ["post", "put", "delete", "patch"])
 def test_products_are_read_only(api, method):
     assert_cdr_error(api(method, LIST, x_v="5"), 405, "GeneralError/Expected")
+
+
+def test_updated_since_with_an_unencoded_plus_offset(api):
+    make_product("new", last_updated=datetime(2026, 6, 1, tzinfo=UTC))
+    response = api("get", f"{LIST}?updated-since=2026-01-01T10:00:00+10:00", x_v="5")
+    assert [p["name"] for p in response.json()["data"]["products"]] == ["new"]

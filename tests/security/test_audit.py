@@ -61,3 +61,9 @@ def test_json_log_lines_carry_the_interaction_id_and_extras():
     assert line["interaction_id"] == "0b5a1e3c-3f7b-4c8e-9a51-2e0d9c7b6a55"
     assert line["event_type"] == "X"
     assert line["level"] == "INFO"
+
+
+def test_audit_detail_refuses_secret_keys_nested_anywhere():
+    with pytest.raises(ValueError, match="secrets"):
+        audit_record(actor=Actor.system(), event_type="X_DONE", detail={"req": [{"headers": {"Authorization": "x"}}]})
+    assert not AuditEvent.objects.exists()
