@@ -8,6 +8,14 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
 
+@register(Tags.security)
+def check_public_base_url(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """Every environment needs the public base URL: links are never built from Host."""
+    if not settings.BANK_PUBLIC_BASE_URL:
+        return [Error("BANK_PUBLIC_BASE_URL is not set.", id="bank.E000")]
+    return []
+
+
 @register(Tags.security, deploy=True)
 def check_production_posture(app_configs: Any, **kwargs: Any) -> list[Error | Warning]:
     """`manage.py check --deploy` fails on a configuration no bank should run."""
@@ -21,4 +29,13 @@ def check_production_posture(app_configs: Any, **kwargs: Any) -> list[Error | Wa
         problems.append(Error("BANK_PUBLIC_BASE_URL must be https://.", id="bank.E003"))
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         problems.append(Error("Production runs on PostgreSQL.", id="bank.E004"))
+    if "*" in settings.ALLOWED_HOSTS:
+        problems.append(Error("ALLOWED_HOSTS must name the bank's hosts, not '*'.", id="bank.E005"))
+    if not settings.SECURE_SSL_REDIRECT:
+        problems.append(Error("SECURE_SSL_REDIRECT is off: plain HTTP would be served.",
+                              id="bank.E006"))
+    if not (settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE
+            and settings.SESSION_COOKIE_HTTPONLY):
+        problems.append(Error("Session and CSRF cookies must be Secure (and the session "
+                              "cookie HttpOnly).", id="bank.E007"))
     return problems

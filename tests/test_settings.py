@@ -76,3 +76,23 @@ def test_dev_settings_need_nothing_but_python(tmp_path):
     result = load_settings("bank.settings.dev", {})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"  # no stack traces even in the demo, by default
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "check_id"),
+    [("DJANGO_ALLOWED_HOSTS", "*", "bank.E005"), ("DJANGO_SECURE_SSL_REDIRECT", "false", "bank.E006")],
+)
+def test_deploy_checks_refuse_weak_production_settings(name, value, check_id):
+    clean_env = {**{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
+                 **GOOD_PROD_ENV, name: value, "DJANGO_SETTINGS_MODULE": "bank.settings.prod"}
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"],
+                            cwd=ROOT, env=clean_env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert check_id in result.stdout + result.stderr
+
+
+def test_missing_public_base_url_fails_the_ordinary_check(settings):
+    from security.checks import check_public_base_url
+
+    settings.BANK_PUBLIC_BASE_URL = ""
+    assert [e.id for e in check_public_base_url(None)] == ["bank.E000"]
