@@ -37,7 +37,7 @@ def parse_interaction_id(raw: str | None) -> str | None:
     FAPI: the id is played back verbatim, so it is not canonicalised. Allow-list: only the
     UUID text form passes, so the header cannot carry injected text into responses or logs.
     """
-    if raw is None or not _UUID.match(raw):
+    if raw is None or not _UUID.fullmatch(raw):
         return None
     return raw
 

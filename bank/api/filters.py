@@ -39,7 +39,7 @@ def parse_datetime_string(raw: str | None, *, name: str) -> datetime | None:
     if re.search(r" \d{2}:\d{2}$", raw):
         # An unencoded '+' in a query string arrives as a space: '...00:00 10:00'.
         raw = raw[:-6] + "+" + raw[-5:]
-    if len(raw) > 40 or not _RFC3339.match(raw):
+    if len(raw) > 40 or not _RFC3339.fullmatch(raw):
         raise errors.InvalidDateTimeError(name)
     text = raw.replace("z", "Z").replace("Z", "+00:00")
     if "." in text:  # Python 3.11 takes at most 6 fractional digits

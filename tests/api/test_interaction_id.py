@@ -63,3 +63,18 @@ def test_django_request_log_lines_keep_the_interaction_id(api, caplog):
     record = next(r for r in caplog.records if r.name == "django.request")
     InteractionIdFilter().filter(record)
     assert record.interaction_id == sent
+
+
+def test_a_trailing_newline_does_not_pass_as_a_uuid():
+    from security.interaction import parse_interaction_id
+
+    assert parse_interaction_id("7f1c1c4e-61e2-4f51-8f3c-3b4d8f6f4a11\n") is None
+    assert parse_interaction_id("7f1c1c4e-61e2-4f51-8f3c-3b4d8f6f4a11") == "7f1c1c4e-61e2-4f51-8f3c-3b4d8f6f4a11"
+
+
+def test_a_datetime_with_a_trailing_newline_is_invalid():
+    from bank.api import errors
+    from bank.api.filters import parse_datetime_string
+
+    with pytest.raises(errors.InvalidDateTimeError):
+        parse_datetime_string("2026-01-01T00:00:00Z\n", name="since")
