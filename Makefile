@@ -9,7 +9,7 @@ PG_URL    ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 DEMO_ENV  = DJANGO_SETTINGS_MODULE=bank.settings.dev BANK_PUBLIC_BASE_URL=http://localhost:$(DEMO_PORT)
 
-.PHONY: demo test test-services lint bench-seed clean venv
+.PHONY: demo demo-token test test-services lint bench-seed bench-transactions clean venv
 
 venv: $(STAMP)
 
@@ -32,6 +32,10 @@ demo: $(STAMP)
 	    --bind $(DEMO_HOST):$(DEMO_PORT) --workers 2 --threads 4 --worker-class gthread \
 	    --access-logfile - --log-level info
 
+## A bearer token for the running demo (CUSTOMER=jane.citizen by default), with curl lines.
+demo-token: $(STAMP)
+	@$(DEMO_ENV) $(PY) manage.py demo_token --customer $(or $(CUSTOMER),jane.citizen)
+
 ## The whole suite on the embedded defaults (no services needed).
 test: $(STAMP)
 	BANK_TEST_PROFILE=embedded $(PY) -m pytest $(PYTEST_ARGS)
@@ -48,6 +52,10 @@ lint: $(STAMP)
 ## Time seeding 1,000,000 transactions (a benchmark, not a test).
 bench-seed: $(STAMP)
 	$(PY) bench/seed_benchmark.py
+
+## Time Get Transactions (page 1 and a middle page) on an account with 100,000 transactions.
+bench-transactions: $(STAMP)
+	$(PY) bench/transactions_benchmark.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -3,13 +3,20 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.api import account_urls, customer_urls
 from accounts.api import urls as product_urls
 from bank.discovery.api import urls as discovery_urls
+from transactions.api import urls as transaction_urls
 
 CDR = "cds-au/v1/"
 
 urlpatterns = [
     path(CDR + "banking/", include(product_urls)),
+    # transactions first: its literal accounts/direct-debits and accounts/payments/plans
+    # must win over accounts/<account_id>.
+    path(CDR + "banking/", include(transaction_urls)),
+    path(CDR + "banking/", include(account_urls)),
+    path(CDR + "common/", include(customer_urls)),
     path(CDR + "discovery/", include(discovery_urls)),
     path("admin/", admin.site.urls),
 ]

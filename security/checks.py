@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 
 
 @register(Tags.security)
@@ -39,3 +40,17 @@ def check_production_posture(app_configs: Any, **kwargs: Any) -> list[Error | Wa
         problems.append(Error("Session and CSRF cookies must be Secure (and the session "
                               "cookie HttpOnly).", id="bank.E007"))
     return problems
+
+
+@register(Tags.security)
+def check_resource_id_key(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """Resource IDs need their AES-256-SIV key; a malformed one stops the bank at start."""
+    from security.keys import decode_resource_id_key
+
+    if not settings.BANK_RESOURCE_ID_KEY:
+        return [Error("BANK_RESOURCE_ID_KEY is not set.", id="bank.E008")]
+    try:
+        decode_resource_id_key(settings.BANK_RESOURCE_ID_KEY)
+    except ImproperlyConfigured as exc:
+        return [Error(str(exc), id="bank.E009")]
+    return []

@@ -12,6 +12,11 @@ code, and checks the body three ways:
 
 It also checks the `x-v` response header against the operation's `x-version` when the
 response is a success for that version.
+
+`version=N` selects an endpoint version: the 1.36.0 (newest) version as before, or an older
+version still served under 1.36.0, whose 200 schema tests/cdr_legacy_schemas.py rebuilds from
+the 1.36.0 components plus the deltas of its obsolete page. Any other version is an
+AssertionError.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 from openapi_schema_validator import OAS30Validator
 
 from tests.cdr_error_table import TITLES
+from tests.cdr_legacy_schemas import is_legacy, legacy_response_schema
 
 SPEC_DIR = Path(__file__).parent / "cdr_spec"
 SPEC_FILES = ("cds_banking.json", "cds_common.json", "cds_admin.json", "cds_dcr.json")
@@ -63,8 +69,16 @@ def operation(operation_id: str) -> dict[str, Any]:
     return _operations()[operation_id][0]
 
 
-def response_schema(operation_id: str, status: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def response_schema(operation_id: str, status: int,
+                    version: int | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     op, spec = _operations()[operation_id]
+    if version is not None and version != int(op["x-version"]):
+        if not is_legacy(operation_id, version):
+            raise AssertionError(f"{operation_id} has no version {version} "
+                                 f"(1.36.0 version is {op['x-version']}, no older schema known)")
+        if 200 <= status < 300:
+            return legacy_response_schema(operation_id, version)
+        # Error bodies (ResponseErrorListV2) do not change with the endpoint version.
     responses = op["responses"]
     declared = responses.get(str(status)) or responses.get("default")
     if declared is None:
@@ -128,9 +142,12 @@ def _walk(instance: Any, schema: dict[str, Any], spec: dict[str, Any], path: str
             _walk(item, schema["items"], spec, f"{path}[{i}]", problems)
 
 
-def validate_body(body: Any, operation_id: str, status: int) -> list[str]:
-    """All problems found in `body` for this operation and status (empty list = valid)."""
-    schema, spec = response_schema(operation_id, status)
+def validate_body(body: Any, operation_id: str, status: int, version: int | None = None) -> list[str]:
+    """All problems found in `body` for this operation, status and endpoint version (empty = valid).
+
+    `version=None` means the 1.36.0 (newest) version of the endpoint.
+    """
+    schema, spec = response_schema(operation_id, status, version)
     validator = OAS30Validator({**schema, "components": spec["components"]})
     problems = [
         f"{'/'.join(str(p) for p in err.absolute_path) or '<root>'}: {err.message}"
@@ -153,8 +170,9 @@ def assert_cdr_response(response: Any, operation_id: str, *, version: int | None
     """Assert the response body is valid for the operation; return the parsed body."""
     assert response["Content-Type"].split(";")[0] == "application/json", response["Content-Type"]
     body = response.json()
-    problems = validate_body(body, operation_id, response.status_code)
-    assert not problems, f"{operation_id} {response.status_code} body is not CDS-valid:\n" + "\n".join(problems)
+    problems = validate_body(body, operation_id, response.status_code, version)
+    label = operation_id if version is None else f"{operation_id} v{version}"
+    assert not problems, f"{label} {response.status_code} body is not CDS-valid:\n" + "\n".join(problems)
     if 200 <= response.status_code < 300:
         expected = version if version is not None else int(operation(operation_id)["x-version"])
         assert response["x-v"] == str(expected)

@@ -15,6 +15,7 @@ GOOD_PROD_ENV = {
     "CELERY_BROKER_URL": "amqp://bank@mq.internal:5672//",
     "DJANGO_ALLOWED_HOSTS": "bank.example.com",
     "BANK_PUBLIC_BASE_URL": "https://bank.example.com",
+    "BANK_RESOURCE_ID_KEY": "cHJvZC10ZXN0LWtleS0wMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWZ4eA",
 }
 
 
@@ -46,7 +47,8 @@ def test_prod_refuses_to_start_without(missing):
 @pytest.mark.parametrize(
     ("name", "value"),
     [("DJANGO_SECRET_KEY", "short"), ("DATABASE_URL", "sqlite:////tmp/x.db"),
-     ("BANK_PUBLIC_BASE_URL", "http://bank.example.com")],
+     ("BANK_PUBLIC_BASE_URL", "http://bank.example.com"),
+     ("BANK_RESOURCE_ID_KEY", "dG9vLXNob3J0"), ("BANK_RESOURCE_ID_KEY", "not base64!")],
 )
 def test_prod_refuses_weak_values(name, value):
     result = load_settings("bank.settings.prod", {**GOOD_PROD_ENV, name: value})

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 
 from accounts import choices
 from accounts.choices import choices_check
@@ -116,6 +117,14 @@ class Transaction(models.Model):
     posting_date_time = models.DateTimeField(null=True, blank=True)
     value_date_time = models.DateTimeField(null=True, blank=True)
     execution_date_time = models.DateTimeField()
+    # CDS "effective" time: posting time if posted, else execution time. Filtering by
+    # oldest-time/newest-time and the descending order both use it, so it is stored and
+    # indexed rather than computed per query (cds_banking.json, Get Transactions notes).
+    effective_date_time = models.GeneratedField(
+        expression=Coalesce("posting_date_time", "execution_date_time"),
+        output_field=models.DateTimeField(),
+        db_persist=True,
+    )
     instalment_plan = models.ForeignKey(
         InstalmentPlan,
         null=True,
@@ -138,8 +147,13 @@ class Transaction(models.Model):
     npp_service_version = models.CharField(max_length=10, blank=True, default="")
 
     class Meta:
-        ordering = ["-execution_date_time", "-id"]
+        ordering = ["-effective_date_time", "-id"]
         indexes = [
+            # Serves a page of one account's history in one range scan, in answer order.
+            models.Index(
+                "account", F("effective_date_time").desc(), F("id").desc(),
+                name="txn_account_effective",
+            ),
             models.Index(fields=["account", "execution_date_time"], name="txn_account_executed"),
             models.Index(fields=["account", "posting_date_time"], name="txn_account_posted"),
             models.Index(fields=["account", "amount"], name="txn_account_amount"),

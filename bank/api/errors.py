@@ -55,6 +55,13 @@ class NotAuthenticatedError(ExpectedError):
     status_code = status.HTTP_401_UNAUTHORIZED
     default_detail = "Authentication credentials are missing or invalid."
 
+    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None):
+        # RFC 6750 §3: a 401 names the scheme; a token we refuse is an invalid_token.
+        super().__init__(
+            detail,
+            headers=headers or {"WWW-Authenticate": 'Bearer realm="cdr", error="invalid_token"'},
+        )
+
 
 class ForbiddenError(ExpectedError):
     """403: the caller is known but this operation is not allowed to it."""

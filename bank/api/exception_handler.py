@@ -87,8 +87,9 @@ def cdr_error_response(error: errors.CdrError) -> HttpResponse:
 
 
 def _auth_headers(exc: drf.APIException) -> dict[str, str]:
-    # DRF puts WWW-Authenticate on 401 from the authenticator; keep a safe default.
-    return {"WWW-Authenticate": 'Bearer realm="cdr"'}
+    # DRF's handle_exception puts the authenticator's challenge on `auth_header` (RFC 6750
+    # §3: realm and, for a bad token, error="invalid_token"); keep a safe default.
+    return {"WWW-Authenticate": getattr(exc, "auth_header", None) or 'Bearer realm="cdr"'}
 
 
 def _first_field(detail: Any) -> str:

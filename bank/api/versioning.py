@@ -54,7 +54,9 @@ class CdrHeaderVersioning(BaseVersioning):
 
     def determine_version(self, request: Request, *args: Any, **kwargs: Any) -> int:  # type: ignore[override]
         view = request.parser_context["view"]
-        supported: tuple[int, ...] = tuple(view.versions)
+        supported: tuple[int, ...] = tuple(
+            getattr(view, "method_versions", {}).get(request.method, view.versions)
+        )
         return negotiate_version(
             request.headers.get(VERSION_HEADER),
             request.headers.get(MIN_VERSION_HEADER),

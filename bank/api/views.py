@@ -13,6 +13,7 @@ applies the conventions in one order for every endpoint:
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 from django.db.models import QuerySet
@@ -29,6 +30,8 @@ from bank.api.negotiation import is_json_content_type
 from bank.api.pagination import CdrPagination
 from bank.api.versioning import VERSION_HEADER
 
+access_logger = logging.getLogger("bank.api.access")
+
 
 class BaseCdrApi(APIView):
     """Base for every CDR endpoint. Subclasses declare what they accept, not how to check it."""
@@ -38,6 +41,10 @@ class BaseCdrApi(APIView):
     #: Query parameters this endpoint accepts, besides pagination ones when `paginated`.
     query_params: ClassVar[frozenset[str]] = frozenset()
     paginated: ClassVar[bool] = False
+    #: Where one path serves two operations (GET bulk / POST for specific accounts), the
+    #: method's own versions and query parameters; `versions` / `query_params` otherwise.
+    method_versions: ClassVar[dict[str, tuple[int, ...]]] = {}
+    method_query_params: ClassVar[dict[str, frozenset[str]]] = {}
     # No OPTIONS handler: CORS preflights are answered by the CORS middleware, and DRF's
     # self-description of an endpoint is not something a bank publishes.
     http_method_names = ["get", "post", "put", "patch", "delete", "head"]
@@ -57,7 +64,8 @@ class BaseCdrApi(APIView):
             raise errors.UnsupportedMediaTypeError("Content-Type must be application/json.")
 
     def _check_query_params(self, request: Request) -> None:
-        allowed = self.query_params | (CdrPagination.params if self.paginated else frozenset())
+        own = self.method_query_params.get(request.method or "", self.query_params)
+        allowed = own | (CdrPagination.params if self.paginated else frozenset())
         for name in request.query_params:
             if name not in allowed:
                 raise errors.InvalidFieldError(_printable(name))
@@ -74,6 +82,11 @@ class BaseCdrApi(APIView):
         return response
 
     # Helpers for subclasses --------------------------------------------------------------
+    @property
+    def version(self) -> int:
+        """The negotiated endpoint version (set before any handler runs)."""
+        return int(self.request.version)  # type: ignore[arg-type]
+
     def paginate(
         self,
         queryset: QuerySet[Any] | list[Any],
@@ -99,6 +112,45 @@ class BaseCdrApi(APIView):
 
     def serializer_context(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         return {"request": self.request, "version": self.request.version, **(extra or {})}
+
+
+class AuthenticatedCdrApi(BaseCdrApi):
+    """An endpoint over customer data.
+
+    Authentication and permission come from REST_FRAMEWORK's defaults (the bearer token,
+    resolved into `request.cdr`, and `required_scopes`), so this module names no security
+    class. Views read `self.cdr` and pass it to every selector.
+    """
+
+    required_scopes: ClassVar[tuple[str, ...]]
+
+    @property
+    def cdr(self) -> Any:
+        return self.request.cdr  # type: ignore[attr-defined]
+
+    def serializer_context(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {**super().serializer_context(extra), "ids": self.cdr.ids}
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        context = getattr(request, "cdr", None)
+        # One line per resource call: what the metrics and rate-limit issues count. IDs of
+        # the software product and arrangement only; nothing about the customer's data.
+        access_logger.info(
+            "cdr resource call",
+            extra={
+                "event": "cdr.resource_call",
+                "endpoint": type(self).__name__,
+                "version": getattr(request, "version", None),
+                "status": response.status_code,
+                "customer_present": None if context is None else context.customer_present,
+                "software_product_id": None if context is None else context.software_product_id,
+                "arrangement": None if context is None else context.arrangement_pk,
+            },
+        )
+        return response
 
 
 class PublicCdrApi(BaseCdrApi):

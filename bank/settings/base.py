@@ -41,8 +41,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "corsheaders",
+    "oauth2_provider",
     # Read top to bottom, these are the bank's concerns.
     "security.apps.SecurityConfig",
+    "security.recipients.apps.RecipientsConfig",
+    "security.consent.apps.ConsentConfig",
     "accounts.apps.AccountsConfig",
     "transactions.apps.TransactionsConfig",
     "bank.discovery.apps.DiscoveryConfig",
@@ -167,10 +170,10 @@ REST_FRAMEWORK = {
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "bank.api.negotiation.CdrContentNegotiation",
     "DEFAULT_VERSIONING_CLASS": "bank.api.versioning.CdrHeaderVersioning",
     "EXCEPTION_HANDLER": "bank.api.exception_handler.cdr_exception_handler",
-    # Authenticated endpoints arrive with the authorization-server issue; until then a view
-    # that forgets to declare its access is closed, not open.
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every endpoint is closed unless it says otherwise (PublicCdrApi): a DOT bearer token
+    # resolved into the access context, and the view's `required_scopes`.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["security.authentication.CdrTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["security.permissions.HasCdrScope"],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_THROTTLE_CLASSES": [],
 }
@@ -179,6 +182,52 @@ REST_FRAMEWORK = {
 # The absolute base of links.self & co. Behind a proxy, set it: the Host header of a
 # request is never trusted to build links.
 BANK_PUBLIC_BASE_URL = env.str("BANK_PUBLIC_BASE_URL", default="")
+
+# Key of every CDR resource ID (security/resource_ids.py): base64url of 64 random bytes.
+# Long-lived: changing it changes every accountId a recipient holds. prod.py requires it.
+BANK_RESOURCE_ID_KEY = env.str("BANK_RESOURCE_ID_KEY", default="")
+
+# OAUTH 2 (django-oauth-toolkit) -------------------------------------------------------
+# https://django-oauth-toolkit.readthedocs.io/en/latest/settings.html
+# Every RFC 9700 (OAuth 2.0 Security BCP) gate on: tokens only in the Authorization header,
+# token digests at rest instead of tokens, S256 PKCE required, no implicit/password grants.
+OAUTH2_PROVIDER = {
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "PKCE_REQUIRED": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    # CDS security/_tokens.md: access tokens live 2 to 10 minutes.
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 600,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # standards/_scopes.md.erb; security/scopes.py names each one for the code.
+    "SCOPES": {
+        "openid": "OpenID Connect",
+        "profile": "Your name",
+        "bank:accounts.basic:read": "Account name, type and balance",
+        "bank:accounts.detail:read": "Account numbers and features",
+        "bank:transactions:read": "Transaction details",
+        "bank:payees:read": "Saved payees",
+        "bank:regular_payments:read": "Direct debits and scheduled payments",
+        "common:customer.basic:read": "Name and occupation",
+        "common:customer.detail:read": "Name, occupation and contact details",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+}
+
+# Named explicitly (DOT's defaults) so migrations that point at them resolve.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"  # noqa: S105
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"  # noqa: S105
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 
 # CELERY -------------------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html

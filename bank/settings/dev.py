@@ -9,9 +9,11 @@ from .env import VAR_DIR, env
 BANK_ENVIRONMENT = "dev"
 DEBUG = env.bool("DJANGO_DEBUG", default=False)  # even in the demo, no stack traces by default
 # RELAXED: a throwaway key, generated per checkout, never used outside this machine.
-from bank.settings.devsecret import dev_secret_key  # noqa: E402
+from bank.settings.devsecret import dev_resource_id_key, dev_secret_key  # noqa: E402
 
 SECRET_KEY = dev_secret_key(VAR_DIR / "dev-secret-key")
+# RELAXED: the resource-ID key lives in a file of this checkout, not in the HSM.
+BANK_RESOURCE_ID_KEY = dev_resource_id_key(VAR_DIR / "dev-resource-id-key")
 # RELAXED: the demo answers on localhost only.
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 # RELAXED: plain HTTP until the transport issue serves TLS in the demo.
@@ -20,3 +22,5 @@ SECURE_HSTS_SECONDS = 0
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 BANK_PUBLIC_BASE_URL = env.str("BANK_PUBLIC_BASE_URL", default="http://localhost:8000")
+# RELAXED: the demo's OAuth clients may use http://localhost redirect URIs.
+OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"]}  # noqa: F405

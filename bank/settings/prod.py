@@ -2,6 +2,8 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from security.keys import decode_resource_id_key
+
 from .base import *  # noqa: F403
 from .base import DATABASES
 from .env import env, mandatory
@@ -24,6 +26,9 @@ BANK_PUBLIC_BASE_URL = mandatory("BANK_PUBLIC_BASE_URL")
 if not BANK_PUBLIC_BASE_URL.startswith("https://"):
     raise ImproperlyConfigured("BANK_PUBLIC_BASE_URL must be an https:// URL.")
 DEBUG = False
+# The resource-ID key (until the key-management issue moves it into the HSM).
+BANK_RESOURCE_ID_KEY = mandatory("BANK_RESOURCE_ID_KEY")
+decode_resource_id_key(BANK_RESOURCE_ID_KEY)  # 64 bytes of base64url, or no start
 # HSTS preload is a one-way commitment only the owner of the real domain can make.
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]

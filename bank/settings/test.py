@@ -13,6 +13,10 @@ SECURE_SSL_REDIRECT = False
 # RELAXED: a fast hasher; password strength is not what these tests measure.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 BANK_PUBLIC_BASE_URL = "https://bank.example.test"
+# RELAXED: a fixed resource-ID key (64 bytes), so that test IDs are reproducible.
+BANK_RESOURCE_ID_KEY = (
+    "dGVzdC1vbmx5LXJlc291cmNlLWlkLWtleS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLQ"
+)
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 

@@ -36,6 +36,7 @@ class Command(BaseCommand):
             f"  Status       curl -H 'x-v: 1' {base}/cds-au/v1/discovery/status",
             f"  Outages      curl -H 'x-v: 1' {base}/cds-au/v1/discovery/outages",
             f"  Admin        {base}/admin/",
+            "  Resource API make demo-token [CUSTOMER=john.citizen]  (prints a token + curl)",
             "",
         ]
         if staff:

@@ -1,0 +1,198 @@
+"""Time Get Transactions on an account with 100,000 transactions.
+
+    .venv/bin/python bench/transactions_benchmark.py [--transactions 100000] [--runs 40]
+
+Builds a fresh SQLite database in a temporary directory (and, when DATABASE_URL is set, uses
+that database instead), seeds the demo cast, gives one account 100,000 transactions spread
+over the last 90 days, grants a software product access to it, then calls
+GET /banking/accounts/{accountId}/transactions through the whole Django stack (middleware,
+token check, access context, serializers) for page 1 and for a middle page, at page-size 25
+and 1000. Prints p50/p95/max per case and p95 as a share of the CDR low-priority threshold
+(1500 ms, nfrs/_performance-requirements.md), and the query plan of the page query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+THRESHOLD_MS = 1500
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transactions", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=40)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="txn-bench-") as tmp:
+        database = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        os.environ["DATABASE_URL"] = database
+        os.environ["DJANGO_SETTINGS_MODULE"] = "bank.settings.test"
+        os.environ.setdefault("BANK_LOG_LEVEL", "WARNING")
+        run(options.transactions, options.runs, label=database.split(":", 1)[0])
+
+
+def run(count: int, runs: int, *, label: str) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+    from django.utils.http import http_date
+    from oauth2_provider.models import AccessToken, Application
+
+    from accounts.demo.seeder import demo_data_delete, seed_run
+    from accounts.models import Account, User
+    from security.consent.models import AccessTokenBinding, Arrangement
+    from security.recipients.models import DataRecipient, SoftwareProduct
+    from security.resource_ids import ResourceIds, ResourceKind
+    from transactions import selectors
+    from transactions.models import Transaction
+
+    call_command("migrate", verbosity=0)
+    Arrangement.objects.all().delete()
+    demo_data_delete()
+    seed_run(
+        seed=1,
+        as_of=timezone.now().date(),
+        customers=0,
+        transactions_per_account=1,
+        brand="demo",
+        brand_name="Demo Bank",
+    )
+    user = User.objects.get(username="jane.citizen")
+    account = Account.objects.get(
+        account_holders__customer=user.customer, display_name="Everyday Account"
+    )
+
+    Transaction.objects.filter(account=account).delete()
+    started = time.perf_counter()
+    now = timezone.now()
+    step = timedelta(days=89) / count
+    batch = []
+    for i in range(count):
+        when = now - step * (i + 1)
+        batch.append(
+            Transaction(
+                account=account,
+                status="POSTED",
+                type="PAYMENT",
+                amount=Decimal("-12.50") - i % 97,
+                description=f"CARD PURCHASE {i % 500}",
+                reference="",
+                execution_date_time=when,
+                posting_date_time=when,
+            )
+        )
+        if len(batch) == 5000:
+            Transaction.objects.bulk_create(batch)
+            batch = []
+    Transaction.objects.bulk_create(batch)
+    insert_seconds = time.perf_counter() - started
+
+    recipient = DataRecipient.objects.create(legal_entity_id="bench", legal_entity_name="Bench")
+    client_app = Application.objects.create(
+        name="bench",
+        client_type="confidential",
+        authorization_grant_type="authorization-code",
+        redirect_uris="https://bench.example/cb",
+        algorithm="RS256",
+    )
+    product = SoftwareProduct.objects.create(
+        recipient=recipient, software_product_id="bench-sp", name="Bench", client=client_app
+    )
+    arrangement = Arrangement.objects.create(
+        customer=user.customer,
+        user=user,
+        software_product=product,
+        scope="bank:transactions:read",
+        sharing_expires_at=now + timedelta(days=1),
+    )
+    arrangement.accounts.set([account])
+    raw = secrets.token_urlsafe(32)
+    token = AccessToken(
+        user=user,
+        application=client_app,
+        token="",
+        scope="bank:transactions:read",
+        expires=now + timedelta(hours=1),
+    )
+    token._raw_token = raw  # type: ignore[attr-defined]
+    token.save()
+    AccessTokenBinding.objects.create(access_token=token, arrangement=arrangement)
+
+    ids = ResourceIds(customer_key=str(user.customer_id), software_product_id="bench-sp")
+    url = f"/cds-au/v1/banking/accounts/{ids.encode(ResourceKind.ACCOUNT, account.pk)}/transactions"
+    client = Client()
+    headers = {
+        "HTTP_AUTHORIZATION": f"Bearer {raw}",
+        "HTTP_X_V": "2",
+        "HTTP_ACCEPT": "application/json",
+        "HTTP_X_FAPI_AUTH_DATE": http_date(),
+        "HTTP_X_FAPI_CUSTOMER_IP_ADDRESS": "203.0.113.7",
+        "HTTP_X_CDS_CLIENT_HEADERS": "VXNlci1BZ2VudDogYmVuY2g=",
+    }
+
+    results = []
+    for page_size in (25, 1000):
+        pages = -(-count // page_size)
+        for name, page in (("page 1", 1), ("middle page", pages // 2)):
+            query = {"page": page, "page-size": page_size}
+            response = client.get(url, query, **headers)  # warm-up, and a correctness check
+            body = response.json()
+            if (
+                response.status_code != 200
+                or body["meta"]["totalRecords"] != count
+                or len(body["data"]["transactions"]) != page_size
+            ):
+                raise SystemExit(f"unexpected answer: {response.status_code} {body.get('meta')}")
+            timings = []
+            for _ in range(runs):
+                t = time.perf_counter()
+                client.get(url, query, **headers)
+                timings.append((time.perf_counter() - t) * 1000)
+            timings.sort()
+            p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
+            results.append(
+                {
+                    "database": label,
+                    "case": f"{name} (page {page} of {pages}), page-size {page_size}",
+                    "p50_ms": round(statistics.median(timings), 1),
+                    "p95_ms": round(p95, 1),
+                    "max_ms": round(timings[-1], 1),
+                    "p95_share_of_1500ms": round(p95 / THRESHOLD_MS, 3),
+                }
+            )
+
+    filters = selectors.TransactionFilters(oldest=now - timedelta(days=90), newest=now)
+    page_query = Transaction.objects.filter(
+        account_id=account.pk,
+        effective_date_time__gte=filters.oldest,
+        effective_date_time__lte=filters.newest,
+    ).order_by("-effective_date_time", "-id")[50_000:50_025]
+    plan = page_query.explain()
+    print(
+        json.dumps(
+            {"database": label, "transactions": count, "insert_seconds": round(insert_seconds, 1)}
+        )
+    )
+    for row in results:
+        print(json.dumps(row))
+    print(f"query plan ({connection.vendor}):\n{plan}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Resolving an access token into the AccessContext every authenticated view receives.
+
+The one place where "may this token read customer data now" is decided (STYLE.md §7):
+
+1. the token must be for a CDR arrangement and presented on the connection it is bound to
+   (RFC 8705): otherwise 401, as for any invalid token;
+2. the software product and its recipient must be ACTIVE: 403 Authorisation/AdrStatusNotActive
+   with the status in `detail` (standards/_errors.md);
+3. the arrangement must be current: revoked or expired -> 403 Authorisation/RevokedConsent;
+   not yet authorised by every holder -> 403 Authorisation/InvalidConsent.
+
+Scopes are checked per endpoint by `security.permissions.HasCdrScope`.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from django.utils import timezone
+
+from bank.api import errors
+from security.consent.models import AccessTokenBinding, ArrangementStatus
+from security.context import AccessContext
+from security.recipients.models import RecipientStatus
+from security.resource_ids import ResourceIds
+
+
+def access_context_resolve(
+    *, token: Any, customer_present: bool, presented_thumbprint: str | None
+) -> AccessContext:
+    binding = (
+        AccessTokenBinding.objects.select_related("arrangement__software_product__recipient")
+        .filter(access_token_id=token.pk)
+        .first()
+    )
+    if binding is None:
+        # A valid token that is not for customer data (e.g. a client-credentials token).
+        raise errors.InvalidConsentError("The access token is not for a CDR arrangement.")
+    if binding.certificate_thumbprint and not (
+        presented_thumbprint
+        and hmac.compare_digest(binding.certificate_thumbprint, presented_thumbprint)
+    ):
+        raise errors.NotAuthenticatedError(
+            "The access token is bound to a client certificate this connection did not present."
+        )
+
+    arrangement = binding.arrangement
+    product = arrangement.software_product
+    if token.application_id is None or token.application_id != product.client_id:
+        raise errors.NotAuthenticatedError()
+    if product.recipient.status != RecipientStatus.ACTIVE:
+        raise errors.AdrStatusNotActiveError(f"Data recipient status: {product.recipient.status}")
+    if not product.is_active:
+        raise errors.AdrStatusNotActiveError(f"Software product status: {product.status}")
+
+    if arrangement.status == ArrangementStatus.REVOKED:
+        raise errors.RevokedConsentError("The consent has been revoked.")
+    if arrangement.is_expired(timezone.now()):
+        raise errors.RevokedConsentError("The consent has expired.")
+    if arrangement.status != ArrangementStatus.ACTIVE:
+        raise errors.InvalidConsentError("The consent is awaiting authorisation.")
+
+    return AccessContext(
+        customer_id=arrangement.customer_id,
+        software_product_id=product.software_product_id,
+        arrangement_pk=arrangement.pk,
+        # What the token carries and the arrangement still grants: a token never widens it.
+        scopes=frozenset(token.scope.split()) & arrangement.scopes,
+        account_ids=frozenset(arrangement.accounts.values_list("pk", flat=True)),
+        customer_present=customer_present,
+        certificate_thumbprint=binding.certificate_thumbprint,
+        ids=ResourceIds(
+            customer_key=str(arrangement.customer_id),
+            software_product_id=product.software_product_id,
+        ),
+    )

@@ -1,0 +1,95 @@
+"""Arrangement and token services, and the demo token command."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+from oauth2_provider.models import AccessToken
+
+from accounts.models import User
+from security import audit
+from security.consent import services
+from security.consent.models import ArrangementStatus
+from security.models import AuditEvent
+from tests.conftest import assert_cdr_error
+
+ACTOR = audit.Actor.system("test")
+
+
+def _create(bank, product, username="jane.citizen", **kw):
+    fields = {
+        "customer": bank.customer(username), "user": User.objects.get(username=username),
+        "software_product": product, "scopes": ["bank:accounts.basic:read"],
+        "accounts": bank.accounts(username)[:2],
+        "sharing_expires_at": timezone.now() + timedelta(days=30), "actor": ACTOR, **kw,
+    }
+    return services.arrangement_create(**fields)
+
+
+def test_arrangement_and_token_work_end_to_end(bank, product, cdr):
+    arrangement = _create(bank, product)
+    raw, token = services.access_token_issue(arrangement=arrangement, actor=ACTOR)
+    assert token.token == "" and token.token_checksum and raw not in token.token_checksum
+    assert token.expires - timezone.now() <= timedelta(minutes=10)
+
+    class G:  # what cdr() needs of a grant
+        pass
+
+    g = G()
+    g.token = raw
+    body = cdr("get", "banking/accounts", g, x_v="3").json()
+    assert len(body["data"]["accounts"]) == 2
+    events = list(AuditEvent.objects.filter(event_type__in=[services.ARRANGEMENT_CREATED,
+                                                            services.ACCESS_TOKEN_ISSUED]))
+    assert len(events) == 2 and all(raw not in str(e.detail) for e in events)
+
+
+def test_a_customer_cannot_share_someone_elses_account(bank, product):
+    with pytest.raises(ValidationError):
+        _create(bank, product, accounts=bank.accounts("priya.sharma")[:1])
+
+
+def test_only_cdr_scopes(bank, product):
+    with pytest.raises(ValidationError):
+        _create(bank, product, scopes=["admin:metrics.basic:read"])
+
+
+def test_revocation_deletes_the_tokens(bank, product, cdr):
+    arrangement = _create(bank, product)
+    raw, _ = services.access_token_issue(arrangement=arrangement, actor=ACTOR)
+    services.arrangement_revoke(arrangement=arrangement, actor=ACTOR)
+    arrangement.refresh_from_db()
+    assert arrangement.status == ArrangementStatus.REVOKED and arrangement.revoked_at
+    assert not AccessToken.objects.filter(binding__arrangement=arrangement).exists()
+
+    class G:
+        token = raw
+
+    assert_cdr_error(cdr("get", "banking/accounts", G(), x_v="3"), 401, "GeneralError/Expected")
+    with pytest.raises(ValidationError):
+        services.access_token_issue(arrangement=arrangement, actor=ACTOR)
+
+
+def test_demo_token_refuses_outside_dev(bank):
+    with pytest.raises(CommandError):
+        call_command("demo_token")
+
+
+def test_demo_token_in_dev(bank, settings, cdr):
+    settings.BANK_ENVIRONMENT = "dev"
+    out = io.StringIO()
+    call_command("demo_token", "--customer", "priya.sharma", "--minutes", "5", stdout=out)
+    raw = out.getvalue().splitlines()[1]
+
+    class G:
+        token = raw
+
+    body = cdr("get", "common/customer", G(), x_v="1").json()
+    assert body["data"]["person"]["firstName"] == "Priya"
+    with pytest.raises(CommandError):
+        call_command("demo_token", "--customer", "nobody", stdout=io.StringIO())

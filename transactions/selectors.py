@@ -1,0 +1,60 @@
+"""Read side of account transactions, scoped by the access context.
+
+The account comes from `accounts.selectors` (so it is one this token may see); these
+functions only narrow within it. Filters and order run on the stored, indexed effective
+time (`txn_account_effective`), so a page of a 100,000-transaction account is one index
+range scan plus a count, never rows loaded into Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Account
+from security.context import AccessContext
+from security.resource_ids import ResourceKind
+from transactions.models import Transaction
+
+
+@dataclass(frozen=True)
+class TransactionFilters:
+    oldest: datetime
+    newest: datetime
+    min_amount: Decimal | None = None
+    max_amount: Decimal | None = None
+    text: str | None = None
+
+
+def transaction_list_for_account(
+    *, context: AccessContext, account: Account, filters: TransactionFilters
+) -> QuerySet[Transaction]:
+    transactions = Transaction.objects.filter(
+        account_id=account.pk,
+        # Belt and braces: the account came from a scoped selector, and stays in scope here.
+        account_id__in=context.account_ids,
+        effective_date_time__gte=filters.oldest,
+        effective_date_time__lte=filters.newest,
+    )
+    if filters.min_amount is not None:
+        transactions = transactions.filter(amount__gte=filters.min_amount)
+    if filters.max_amount is not None:
+        transactions = transactions.filter(amount__lte=filters.max_amount)
+    if filters.text:
+        transactions = transactions.filter(
+            Q(description__icontains=filters.text) | Q(reference__icontains=filters.text)
+        )
+    return transactions.order_by("-effective_date_time", "-id")
+
+
+def transaction_get_for_account(
+    *, context: AccessContext, account: Account, transaction_id: str
+) -> Transaction | None:
+    """The transaction behind a public transactionId, if it is on this (accessible) account."""
+    pk = context.ids.decode_or_no_row(ResourceKind.TRANSACTION, transaction_id)
+    return Transaction.objects.filter(
+        pk=pk, account_id=account.pk, account_id__in=context.account_ids
+    ).first()
