@@ -35,6 +35,11 @@ def account_accessible(*, context: AccessContext) -> QuerySet[Account]:
     ).annotate(is_owned=F("account_holders__is_owner"))
 
 
+def accessible_account_pks(*, context: AccessContext) -> frozenset[int]:
+    """Keys of the accounts this token may see now (for deciding which IDs a body may name)."""
+    return frozenset(account_accessible(context=context).values_list("pk", flat=True))
+
+
 def account_list(
     *, context: AccessContext, filters: AccountFilters = ALL_ACCOUNTS
 ) -> QuerySet[Account]:

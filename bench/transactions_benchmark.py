@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/transactions_benchmark.py [--transactions 100000] [--runs 40]
 
-Builds a fresh SQLite database in a temporary directory (and, when DATABASE_URL is set, uses
-that database instead), seeds the demo cast, gives one account 100,000 transactions spread
+Builds a fresh SQLite database in a temporary directory, or, when DATABASE_URL names a
+PostgreSQL server, a fresh database `bench_txn_<random>` on that server, dropped afterwards:
+the database in DATABASE_URL itself is never touched. Then it seeds the demo cast, gives one
+account 100,000 transactions spread
 over the last 90 days, grants a software product access to it, then calls
 GET /banking/accounts/{accountId}/transactions through the whole Django stack (middleware,
 token check, access context, serializers) for page 1 and for a middle page, at page-size 25
@@ -21,9 +23,12 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -35,12 +40,36 @@ def main() -> None:
     parser.add_argument("--transactions", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=40)
     options = parser.parse_args()
+    server = os.environ.get("DATABASE_URL", "")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bank.settings.test"
+    os.environ.setdefault("BANK_LOG_LEVEL", "WARNING")
+    if server.startswith(("postgres://", "postgresql://")):
+        with scratch_postgres_database(server) as url:
+            os.environ["DATABASE_URL"] = url
+            run(options.transactions, options.runs, label="postgres")
+        return
     with tempfile.TemporaryDirectory(prefix="txn-bench-") as tmp:
-        database = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-        os.environ["DATABASE_URL"] = database
-        os.environ["DJANGO_SETTINGS_MODULE"] = "bank.settings.test"
-        os.environ.setdefault("BANK_LOG_LEVEL", "WARNING")
-        run(options.transactions, options.runs, label=database.split(":", 1)[0])
+        os.environ["DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        run(options.transactions, options.runs, label="sqlite")
+
+
+@contextmanager
+def scratch_postgres_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the server of `server_url`, dropped on the way out."""
+    import psycopg
+
+    parts = urlsplit(server_url)
+    name = f"bench_txn_{secrets.token_hex(4)}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 def run(count: int, runs: int, *, label: str) -> None:
@@ -54,7 +83,7 @@ def run(count: int, runs: int, *, label: str) -> None:
     from django.utils.http import http_date
     from oauth2_provider.models import AccessToken, Application
 
-    from accounts.demo.seeder import demo_data_delete, seed_run
+    from accounts.demo.seeder import seed_run
     from accounts.models import Account, User
     from security.consent.models import AccessTokenBinding, Arrangement
     from security.recipients.models import DataRecipient, SoftwareProduct
@@ -63,8 +92,6 @@ def run(count: int, runs: int, *, label: str) -> None:
     from transactions.models import Transaction
 
     call_command("migrate", verbosity=0)
-    Arrangement.objects.all().delete()
-    demo_data_delete()
     seed_run(
         seed=1,
         as_of=timezone.now().date(),

@@ -1,15 +1,21 @@
 """Authentication of CDR resource calls: a DOT bearer token, then the access context.
 
-DOT validates the token (RFC 6750 header only, digest lookup, expiry). This class then reads
-the FAPI headers and resolves the token into the `request.cdr` AccessContext, so a view runs
-only for a live token, a current arrangement and an active software product.
+DOT validates the token (digest lookup, expiry, application usable). The token is read from
+the `Authorization: Bearer` header only (RFC 6750 §2.1): the body is never parsed to look for
+one, so an unauthenticated POST costs no parsing and gets its 401 before any 400/415.
+This class then reads the FAPI headers and resolves the token into the `request.cdr`
+AccessContext, so a view runs only for a live token, a current arrangement and an active
+software product.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
+from oauth2_provider.oauth2_backends import OAuthLibCore
+from oauth2_provider.settings import oauth2_settings
 from rest_framework.request import Request
 
 from security.consent.access import access_context_resolve
@@ -17,14 +23,27 @@ from security.fapi_headers import fapi_headers_parse
 from security.mtls import presented_certificate_thumbprint
 
 
+class _HeaderOnlyCore(OAuthLibCore):
+    def extract_body(self, request: Any) -> list[tuple[str, str]]:
+        return []
+
+
+@cache
+def _resource_core() -> _HeaderOnlyCore:
+    validator = oauth2_settings.OAUTH2_VALIDATOR_CLASS()
+    server = oauth2_settings.OAUTH2_SERVER_CLASS(validator, **oauth2_settings.server_kwargs)
+    return _HeaderOnlyCore(server)
+
+
 class CdrTokenAuthentication(OAuth2Authentication):
     www_authenticate_realm = "cdr"
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
-        result = super().authenticate(request)
-        if result is None:
+        valid, oauth_request = _resource_core().verify_request(request._request, scopes=[])
+        if not valid:
+            request.oauth2_error = getattr(oauth_request, "oauth2_error", {})  # type: ignore[attr-defined]
             return None
-        user, token = result
+        user, token = oauth_request.user, oauth_request.access_token
         fapi = fapi_headers_parse(request.headers)
         context = access_context_resolve(
             token=token,

@@ -23,7 +23,10 @@ class HasCdrScope(BasePermission):
             raise errors.InvalidConsentError("This endpoint declares no scope.")
         context = getattr(request, "cdr", None)
         if context is None:
-            raise errors.NotAuthenticatedError()
+            if "Authorization" in request.headers:
+                raise errors.NotAuthenticatedError()  # challenge with error="invalid_token"
+            # RFC 6750 §3.1: no credentials at all -> the challenge names no error.
+            raise errors.NotAuthenticatedError(headers={"WWW-Authenticate": 'Bearer realm="cdr"'})
         missing = [scope for scope in required if not context.has_scope(scope)]
         if missing:
             raise errors.InvalidConsentError(f"The consent does not include {missing[0]}.")

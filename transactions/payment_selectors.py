@@ -25,7 +25,7 @@ from django.db.models import (
     Value,
 )
 
-from accounts.models import Account
+from accounts.models import Account, AccountHolder
 from accounts.selectors import ALL_ACCOUNTS, AccountFilters, account_accessible, account_list
 from security import scopes
 from security.context import AccessContext
@@ -116,6 +116,13 @@ def _scheduled_payments(
         .annotate(
             to_account_shared=Exists(
                 account_accessible(context=context).filter(pk=OuterRef("to_account_id"))
+            ),
+            # Whether the consenting customer holds the destination at all: only then may
+            # its own name stand in for a missing nickname (never another customer's name).
+            to_account_held=Exists(
+                AccountHolder.objects.filter(
+                    account_id=OuterRef("to_account_id"), customer_id=context.customer_id
+                )
             ),
             to_payee_shared=payee_shared,
         )

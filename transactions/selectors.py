@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import Account
 from security.context import AccessContext
 from security.resource_ids import ResourceKind
-from transactions.models import Transaction
+from transactions.models import InstalmentPlan, Transaction
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,11 @@ def transaction_list_for_account(
         transactions = transactions.filter(
             Q(description__icontains=filters.text) | Q(reference__icontains=filters.text)
         )
-    return transactions.order_by("-effective_date_time", "-id")
+    # The plan's account decides whether its planId may be shown (plans are per account);
+    # prefetched for the page only, so the count and the range scan stay join-free.
+    return transactions.prefetch_related(
+        Prefetch("instalment_plan", queryset=InstalmentPlan.objects.only("id", "account_id"))
+    ).order_by("-effective_date_time", "-id")
 
 
 def transaction_get_for_account(
@@ -55,6 +59,8 @@ def transaction_get_for_account(
 ) -> Transaction | None:
     """The transaction behind a public transactionId, if it is on this (accessible) account."""
     pk = context.ids.decode_or_no_row(ResourceKind.TRANSACTION, transaction_id)
-    return Transaction.objects.filter(
-        pk=pk, account_id=account.pk, account_id__in=context.account_ids
-    ).first()
+    return (
+        Transaction.objects.filter(pk=pk, account_id=account.pk, account_id__in=context.account_ids)
+        .select_related("instalment_plan")
+        .first()
+    )

@@ -58,7 +58,8 @@ class AccountDetailApi(AuthenticatedCdrApi):
             {
                 "current_shape": self.version >= 5,
                 "addresses": selectors.correspondence_addresses(context=self.cdr),
-                "visible_account_ids": self.cdr.account_ids,
+                # Offset accounts are named only if accessible now (shared and still held).
+                "visible_account_ids": selectors.accessible_account_pks(context=self.cdr),
             },
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from bank.api import errors
@@ -19,6 +19,9 @@ _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 )
 _MAX_TEXT = 256
+# A bank's history and a query's horizon both fit well inside these years.
+_EARLIEST_YEAR = 1900
+_LATEST_YEAR = 9000
 
 
 def parse_enum(
@@ -47,9 +50,15 @@ def parse_datetime_string(raw: str | None, *, name: str) -> datetime | None:
         digits = re.match(r"\d+", rest).group(0)  # type: ignore[union-attr]
         text = f"{head}.{digits[:6]}{rest[len(digits):]}"
     try:
-        return datetime.fromisoformat(text)
-    except ValueError as exc:  # e.g. 2024-02-30
+        value = datetime.fromisoformat(text)
+        # Normalised to UTC here, so that no later arithmetic (a default 90-day window, the
+        # database's own conversion) can overflow on year 1 or 9999 and end as a 500.
+        utc = value.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:  # e.g. 2024-02-30, 9999-12-31T23:59:59-14:00
         raise errors.InvalidDateTimeError(name) from exc
+    if not _EARLIEST_YEAR <= utc.year <= _LATEST_YEAR:
+        raise errors.InvalidDateTimeError(name)
+    return utc
 
 
 def parse_text(raw: str | None, *, name: str, max_length: int = _MAX_TEXT) -> str | None:

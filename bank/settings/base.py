@@ -187,6 +187,10 @@ BANK_PUBLIC_BASE_URL = env.str("BANK_PUBLIC_BASE_URL", default="")
 # Long-lived: changing it changes every accountId a recipient holds. prod.py requires it.
 BANK_RESOURCE_ID_KEY = env.str("BANK_RESOURCE_ID_KEY", default="")
 
+# Resource calls need tokens bound to the client certificate of their connection (RFC 8705,
+# CDS security/_transport_security.md). dev.py and test.py relax it until TLS exists.
+BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS = True
+
 # OAUTH 2 (django-oauth-toolkit) -------------------------------------------------------
 # https://django-oauth-toolkit.readthedocs.io/en/latest/settings.html
 # Every RFC 9700 (OAuth 2.0 Security BCP) gate on: tokens only in the Authorization header,
@@ -206,6 +210,12 @@ OAUTH2_PROVIDER = {
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
     # CDS security/_tokens.md: access tokens live 2 to 10 minutes.
     "ACCESS_TOKEN_EXPIRE_SECONDS": 600,
+    # CDS security/_tokens.md: data holders MUST NOT cycle refresh tokens (they are
+    # sender-constrained by mTLS instead, which satisfies RFC 9700 §4.14.2); a refresh token
+    # lives as long as its arrangement, set per arrangement when it is issued.
+    "ROTATE_REFRESH_TOKEN": False,
+    # Inert without rotation, kept on so that turning rotation on can never drop replay
+    # detection (and DOT's RFC 9700 deploy check stays an error if it is ever off).
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     # standards/_scopes.md.erb; security/scopes.py names each one for the code.
     "SCOPES": {

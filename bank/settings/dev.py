@@ -24,3 +24,6 @@ CSRF_COOKIE_SECURE = False
 BANK_PUBLIC_BASE_URL = env.str("BANK_PUBLIC_BASE_URL", default="http://localhost:8000")
 # RELAXED: the demo's OAuth clients may use http://localhost redirect URIs.
 OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"]}  # noqa: F405
+# RELAXED: the demo speaks HTTP, so no client certificate can be presented; plain bearer tokens are
+# accepted until the transport issue brings mTLS. Certificate-bound tokens are still checked.
+BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS = False

@@ -3,7 +3,8 @@
 The one place where "may this token read customer data now" is decided (STYLE.md §7):
 
 1. the token must be for a CDR arrangement and presented on the connection it is bound to
-   (RFC 8705): otherwise 401, as for any invalid token;
+   (RFC 8705; unbound tokens are refused unless BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS is
+   relaxed, as dev and test do until TLS arrives): otherwise 401, as for any invalid token;
 2. the software product and its recipient must be ACTIVE: 403 Authorisation/AdrStatusNotActive
    with the status in `detail` (standards/_errors.md);
 3. the arrangement must be current: revoked or expired -> 403 Authorisation/RevokedConsent;
@@ -17,6 +18,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from bank.api import errors
@@ -37,7 +39,12 @@ def access_context_resolve(
     if binding is None:
         # A valid token that is not for customer data (e.g. a client-credentials token).
         raise errors.InvalidConsentError("The access token is not for a CDR arrangement.")
-    if binding.certificate_thumbprint and not (
+    if not binding.certificate_thumbprint:
+        if settings.BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS:
+            # FAPI / CDS transport security: every resource call's token must be bound to
+            # the client certificate of its connection; a plain bearer token is not enough.
+            raise errors.NotAuthenticatedError("The access token is not certificate-bound.")
+    elif not (
         presented_thumbprint
         and hmac.compare_digest(binding.certificate_thumbprint, presented_thumbprint)
     ):

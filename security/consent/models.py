@@ -59,7 +59,8 @@ class Arrangement(models.Model):
         max_length=8, choices=ArrangementStatus.choices, default=ArrangementStatus.ACTIVE
     )
     created_at = models.DateTimeField(default=timezone.now)
-    # None: a once-off consent, usable only within its first token's lifetime.
+    # A once-off consent ends with its first token's lifetime (services.arrangement_create
+    # sets it); a row without an end is treated as expired (fail closed).
     sharing_expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -90,7 +91,7 @@ class Arrangement(models.Model):
         if self.status == ArrangementStatus.EXPIRED:
             return True
         expires = self.sharing_expires_at
-        return expires is not None and (now or timezone.now()) >= expires
+        return expires is None or (now or timezone.now()) >= expires
 
 
 class AccessTokenBinding(models.Model):

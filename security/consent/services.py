@@ -27,6 +27,7 @@ ARRANGEMENT_REVOKED = "ARRANGEMENT_REVOKED"
 ACCESS_TOKEN_ISSUED = "ACCESS_TOKEN_ISSUED"  # noqa: S105 - an event name, not a token
 
 #: CDS security/_tokens.md: access tokens live between 2 and 10 minutes.
+ACCESS_TOKEN_MIN_LIFETIME = timedelta(minutes=2)
 ACCESS_TOKEN_MAX_LIFETIME = timedelta(minutes=10)
 
 
@@ -41,6 +42,13 @@ def arrangement_create(
     sharing_expires_at: datetime | None,
     actor: audit.Actor,
 ) -> Arrangement:
+    """A new arrangement. `sharing_expires_at=None` is a once-off consent (CDS
+    sharing_duration 0 or absent): it ends with its first access token's lifetime."""
+    now = timezone.now()
+    if sharing_expires_at is None:
+        sharing_expires_at = now + ACCESS_TOKEN_MAX_LIFETIME
+    elif sharing_expires_at <= now:
+        raise ValidationError({"sharing_expires_at": "The sharing period has already ended."})
     scope_set = set(scopes)
     unknown = scope_set - CDR_DATA_SCOPES - {"openid", "profile"}
     if unknown:
@@ -96,11 +104,18 @@ def arrangement_revoke(*, arrangement: Arrangement, actor: audit.Actor) -> Arran
 def access_token_issue(
     *,
     arrangement: Arrangement,
+    certificate_thumbprint: str,
     lifetime: timedelta = ACCESS_TOKEN_MAX_LIFETIME,
-    certificate_thumbprint: str = "",
     actor: audit.Actor,
 ) -> tuple[str, AccessToken]:
-    """A bearer token for the arrangement: (raw token, stored row with its digest only)."""
+    """A token for the arrangement: (raw token, stored row with its digest only).
+
+    `certificate_thumbprint` is required, so that no caller issues an unbound token by
+    omission: pass the client certificate's x5t#S256, or "" to issue a plain bearer token
+    deliberately (which resource calls refuse where BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS).
+    """
+    if not ACCESS_TOKEN_MIN_LIFETIME <= lifetime <= ACCESS_TOKEN_MAX_LIFETIME:
+        raise ValidationError("Access tokens live between 2 and 10 minutes.")
     if arrangement.status != ArrangementStatus.ACTIVE or arrangement.is_expired():
         raise ValidationError("Tokens are issued only for an active arrangement.")
     product = arrangement.software_product

@@ -366,3 +366,12 @@ def test_single_account_balance(bank, grant, cdr):
     other = bank.account("jane.citizen", "Everyday Account")
     assert_cdr_error(cdr("get", f"banking/accounts/{g.account_id(other)}/balance", g, x_v="1"),
                      404, INVALID_ACCOUNT, g.account_id(other))
+
+
+def test_offset_account_no_longer_held_is_not_listed(bank, grant, cdr):
+    loan = bank.account("jane.citizen", "Citizen Home Loan")
+    offset = bank.account("jane.citizen", "Citizen Offset")
+    g = grant("jane.citizen", accounts=[loan, offset])
+    offset.account_holders.filter(customer=bank.customer("jane.citizen")).delete()
+    data = cdr("get", f"banking/accounts/{g.account_id(loan)}", g, x_v="5").json()["data"]
+    assert data["loan"]["offsetAccountIds"] == []

@@ -33,7 +33,7 @@ def _create(bank, product, username="jane.citizen", **kw):
 
 def test_arrangement_and_token_work_end_to_end(bank, product, cdr):
     arrangement = _create(bank, product)
-    raw, token = services.access_token_issue(arrangement=arrangement, actor=ACTOR)
+    raw, token = services.access_token_issue(arrangement=arrangement, certificate_thumbprint="", actor=ACTOR)
     assert token.token == "" and token.token_checksum and raw not in token.token_checksum
     assert token.expires - timezone.now() <= timedelta(minutes=10)
 
@@ -61,7 +61,7 @@ def test_only_cdr_scopes(bank, product):
 
 def test_revocation_deletes_the_tokens(bank, product, cdr):
     arrangement = _create(bank, product)
-    raw, _ = services.access_token_issue(arrangement=arrangement, actor=ACTOR)
+    raw, _ = services.access_token_issue(arrangement=arrangement, certificate_thumbprint="", actor=ACTOR)
     services.arrangement_revoke(arrangement=arrangement, actor=ACTOR)
     arrangement.refresh_from_db()
     assert arrangement.status == ArrangementStatus.REVOKED and arrangement.revoked_at
@@ -72,7 +72,7 @@ def test_revocation_deletes_the_tokens(bank, product, cdr):
 
     assert_cdr_error(cdr("get", "banking/accounts", G(), x_v="3"), 401, "GeneralError/Expected")
     with pytest.raises(ValidationError):
-        services.access_token_issue(arrangement=arrangement, actor=ACTOR)
+        services.access_token_issue(arrangement=arrangement, certificate_thumbprint="", actor=ACTOR)
 
 
 def test_demo_token_refuses_outside_dev(bank):
@@ -93,3 +93,35 @@ def test_demo_token_in_dev(bank, settings, cdr):
     assert body["data"]["person"]["firstName"] == "Priya"
     with pytest.raises(CommandError):
         call_command("demo_token", "--customer", "nobody", stdout=io.StringIO())
+
+
+def test_once_off_consent_ends_with_its_first_token(bank, product):
+    arrangement = _create(bank, product, sharing_expires_at=None)
+    assert arrangement.sharing_expires_at - timezone.now() <= services.ACCESS_TOKEN_MAX_LIFETIME
+    assert not arrangement.is_expired()
+    assert arrangement.is_expired(timezone.now() + services.ACCESS_TOKEN_MAX_LIFETIME)
+
+
+def test_an_arrangement_without_an_end_is_expired(bank, product):
+    arrangement = _create(bank, product)
+    arrangement.sharing_expires_at = None
+    assert arrangement.is_expired()
+
+
+def test_sharing_cannot_end_in_the_past(bank, product):
+    with pytest.raises(ValidationError):
+        _create(bank, product, sharing_expires_at=timezone.now() - timedelta(seconds=1))
+
+
+@pytest.mark.parametrize("minutes", [1, 11, 60 * 24])
+def test_token_lifetime_is_two_to_ten_minutes(bank, product, minutes):
+    arrangement = _create(bank, product)
+    with pytest.raises(ValidationError):
+        services.access_token_issue(arrangement=arrangement, certificate_thumbprint="",
+                                    lifetime=timedelta(minutes=minutes), actor=ACTOR)
+
+
+def test_demo_token_lifetime_is_capped(bank, settings):
+    settings.BANK_ENVIRONMENT = "dev"
+    with pytest.raises(CommandError):
+        call_command("demo_token", "--minutes", "60", stdout=io.StringIO())

@@ -229,3 +229,93 @@ def test_expiry_takes_effect_without_a_job(grant, cdr, refs):
     g.arrangement.sharing_expires_at = timezone.now() - timedelta(seconds=1)
     g.arrangement.save()
     assert_cdr_error(call(cdr, ENDPOINTS[0], g, refs), 403, "Authorisation/RevokedConsent")
+
+
+def test_version_negotiation(endpoint, grant, cdr, refs):
+    g = grant("jane.citizen")
+    low, high = min(endpoint.versions), max(endpoint.versions)
+    ranged = call(cdr, endpoint, g, refs, version=high + 5, x_min_v=str(low))
+    assert ranged.status_code == 200 and ranged["x-v"] == str(high)
+    if low > 1:
+        assert_cdr_error(call(cdr, endpoint, g, refs, version=low - 1), 406, "Header/UnsupportedVersion")
+    assert_cdr_error(call(cdr, endpoint, g, refs, version=high + 1), 406, "Header/UnsupportedVersion")
+    assert_cdr_error(call(cdr, endpoint, g, refs, version="0"), 400, "Header/InvalidVersion")
+    assert_cdr_error(call(cdr, endpoint, g, refs, HTTP_X_V=None), 400, "Header/Missing", "x-v")
+
+
+NAMING_A_RESOURCE = [e for e in ENDPOINTS if e.body or "{" in e.path]
+
+
+@pytest.mark.parametrize("endpoint", NAMING_A_RESOURCE, ids=str)
+def test_another_customers_resources_are_not_found(endpoint, bank, grant, cdr, refs):
+    """Priya's account, transaction and payee, with IDs minted for Priya and this product."""
+    jane = grant("jane.citizen")
+    priya = grant("priya.sharma", software_product=jane.product)
+    priya_account = bank.account("priya.sharma", "Everyday Account")
+    priya_refs = {
+        "account": priya_account.pk,
+        "transaction": Transaction.objects.filter(account=priya_account).values_list("pk", flat=True).first(),
+        "payee": Payee.objects.filter(customer=bank.customer("priya.sharma")).values_list("pk", flat=True).first(),
+    }
+    # What Priya's token sees under these IDs works...
+    assert call(cdr, endpoint, priya, priya_refs).status_code == 200
+    # ...and Jane's token with the very same URL and body gets the not-found answer.
+    url = endpoint.url(priya, priya_refs)
+    response = cdr(endpoint.method, url, jane, x_v=str(endpoint.versions[-1]), data=endpoint.data(priya, priya_refs))
+    if endpoint.body:
+        assert_cdr_error(response, 422, "urn:au-cds:error:cds-banking:Authorisation/InvalidBankingAccount")
+    elif "{account}" in endpoint.path:
+        assert_cdr_error(response, 404, "urn:au-cds:error:cds-banking:Authorisation/InvalidBankingAccount")
+    else:
+        assert_cdr_error(response, 404, "Resource/Invalid")
+
+
+class _TlsSocket:
+    """What gunicorn puts in the WSGI environ for a TLS connection with a client cert."""
+
+    def __init__(self, der: bytes) -> None:
+        self.der = der
+
+    def getpeercert(self, binary_form: bool = False) -> bytes:
+        return self.der
+
+
+def test_certificate_bound_tokens_work_on_their_connection_only(grant, cdr, refs):
+    from security.mtls import certificate_thumbprint
+
+    der = b"0\x82 client certificate DER bytes"
+    g = grant("jane.citizen", thumbprint=certificate_thumbprint(der))
+    endpoint = ENDPOINTS[0]
+    assert call(cdr, endpoint, g, refs, **{"gunicorn.socket": _TlsSocket(der)}).status_code == 200
+    for other in (b"another certificate", b""):
+        assert_cdr_error(call(cdr, endpoint, g, refs, **{"gunicorn.socket": _TlsSocket(other)}),
+                         401, "GeneralError/Expected")
+
+
+def test_unbound_tokens_are_refused_where_binding_is_required(grant, cdr, refs, settings):
+    settings.BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS = True
+    endpoint = ENDPOINTS[0]
+    response = call(cdr, endpoint, grant("jane.citizen"), refs)
+    assert_cdr_error(response, 401, "GeneralError/Expected", "The access token is not certificate-bound.")
+    from security.mtls import certificate_thumbprint
+
+    der = b"bound"
+    bound = grant("jane.citizen", thumbprint=certificate_thumbprint(der))
+    assert call(cdr, endpoint, bound, refs, **{"gunicorn.socket": _TlsSocket(der)}).status_code == 200
+
+
+def test_bearer_challenge_names_an_error_only_when_a_token_was_sent(grant, cdr, refs):
+    endpoint = ENDPOINTS[0]
+    g = grant("jane.citizen")
+    none = cdr("get", endpoint.url(g, refs), None, x_v="3")
+    assert none["WWW-Authenticate"] == 'Bearer realm="cdr"'
+    bad = cdr("get", endpoint.url(g, refs), None, x_v="3", HTTP_AUTHORIZATION="Bearer nope")
+    assert 'error="invalid_token"' in bad["WWW-Authenticate"]
+
+
+def test_unauthenticated_posts_are_401_before_any_body_is_read(grant, cdr, refs):
+    g = grant("jane.citizen")
+    for body, content_type in (("{not json", "application/json"), ("a=b", "application/x-www-form-urlencoded")):
+        response = cdr("post", "banking/accounts/balances", None, x_v="1", data=body, CONTENT_TYPE=content_type)
+        assert_cdr_error(response, 401, "GeneralError/Expected")
+    assert g  # the fixture data exists; only the credentials are missing

@@ -520,7 +520,8 @@ def test_joint_account_payment_to_the_other_holders_payee_and_account(bank, gran
         {"toUType": "domestic", "nickname": "Mum",
          "domestic": {"payeeAccountUType": "account",
                       "account": {"accountName": "M CITIZEN", "bsb": "062000", "accountNumber": "12345678"}}},
-        {"toUType": "domestic", "nickname": "Everyday Account",
+        # Not Jane's account: the bank's neutral label, never John's name for it.
+        {"toUType": "domestic", "nickname": "Bank account",
          "domestic": {"payeeAccountUType": "account",
                       "account": {"bsb": john_everyday.bsb, "accountNumber": john_everyday.account_number}}},
     ]
@@ -978,3 +979,21 @@ def test_account_endpoints_take_no_account_filters(bank, grant, cdr, john_bnpl, 
     version = "1" if path is _account_debits else "2"
     response = cdr("get", path(g.account_id(john_bnpl)), g, x_v=version, query={"open-status": "OPEN"})
     assert_cdr_error(response, 400, "Field/Invalid", "open-status")
+
+
+def test_another_customers_account_name_never_leaks_through_a_destination(bank, grant, cdr):
+    """A payment from Jane's account to Priya's: Priya's private nickname stays Priya's."""
+    everyday = bank.account("jane.citizen", "Everyday Account")
+    priya = bank.account("priya.sharma", "Everyday Account")
+    Account.objects.filter(pk=priya.pk).update(nickname="Priya secret fund")
+    payment = ScheduledPayment.objects.create(from_account=everyday, recurrence_utype="eventBased",
+                                              event_description="When asked")
+    ScheduledPaymentSet.objects.create(scheduled_payment=payment, to_utype="accountId",
+                                       to_account=priya, amount=Decimal("10.00"))
+    g = grant("jane.citizen", accounts=[everyday])
+    response = cdr("get", SCHEDULED, g, x_v="3")
+    content = response.content.decode()
+    assert "Priya secret fund" not in content and "Everyday Account" not in content
+    (row,) = [p for p in _payments(response.json()) if p["scheduledPaymentId"] ==
+              g.id_for(ResourceKind.SCHEDULED_PAYMENT, payment.pk)]
+    assert row["paymentSet"][0]["to"]["nickname"] == "Bank account"

@@ -107,6 +107,9 @@ def test_time_amount_and_text_filters(bank, grant, cdr):
         ({"newest-time": "2026-02-30T00:00:00Z"}, "Field/InvalidDateTime", "newest-time"),
         ({"newest-time": "2026-01-01T00:00:00"}, "Field/InvalidDateTime", "newest-time"),
         ({"oldest-time": "2026-02-01T00:00:00Z", "newest-time": "2026-01-01T00:00:00Z"}, "Field/InvalidDateTime", "oldest-time"),
+        ({"newest-time": "0001-01-01T00:00:00Z"}, "Field/InvalidDateTime", "newest-time"),
+        ({"newest-time": "9999-12-31T23:59:59-14:00"}, "Field/InvalidDateTime", "newest-time"),
+        ({"oldest-time": "0001-01-01T00:00:00+14:00"}, "Field/InvalidDateTime", "oldest-time"),
         ({"min-amount": "ten"}, "Field/Invalid", "min-amount"),
         ({"max-amount": "1e3"}, "Field/Invalid", "max-amount"),
         ({"text": "x" * 1000}, "Field/Invalid", "text"),
@@ -199,3 +202,21 @@ def test_transaction_detail_versions(bank, grant, cdr):
     assert cdr("get", url, g, x_v="4", x_min_v="2")["x-v"] == "3"
     assert_cdr_error(cdr("get", url, g, x_v="1"), 406, "Header/UnsupportedVersion")
     assert_cdr_error(cdr("get", url, g, x_v="3", query={"page": "1"}), 400, "Field/Invalid", "page")
+
+
+def test_plan_id_only_for_plans_on_accessible_accounts(bank, grant, cdr):
+    from transactions.models import InstalmentPlan
+
+    bnpl = bank.account("john.citizen", "Pay Later")
+    everyday = bank.account("john.citizen", "Everyday Account")
+    plan = InstalmentPlan.objects.filter(account=bnpl).first()
+    # A (malformed) link from an everyday transaction to the pay-later account's plan.
+    txn = _txn(everyday, 1, "-10.00", instalment_plan=plan)
+    only_everyday = grant("john.citizen", accounts=[everyday])
+    tid = only_everyday.id_for(ResourceKind.TRANSACTION, txn.pk)
+    row = cdr("get", _url(only_everyday, everyday, f"/{tid}"), only_everyday, x_v="3").json()["data"]
+    assert "instalmentPlanId" not in row
+    both = grant("john.citizen", accounts=[everyday, bnpl])
+    tid = both.id_for(ResourceKind.TRANSACTION, txn.pk)
+    row = cdr("get", _url(both, everyday, f"/{tid}"), both, x_v="3").json()["data"]
+    assert row["instalmentPlanId"] == both.id_for(ResourceKind.INSTALMENT_PLAN, plan.pk)

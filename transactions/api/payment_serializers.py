@@ -25,6 +25,11 @@ from transactions.models import DirectDebit, InstalmentPlan, ScheduledPayment, S
 clean = CdrSerializer.without_empty
 
 
+#: The bank-derived name of a destination account the customer does not hold, when the
+#: payment itself has no nickname: never the other customer's own name for their account.
+UNSHARED_ACCOUNT_LABEL = "Bank account"
+
+
 def _encode(serializer: CdrSerializer, kind: ResourceKind, pk: int) -> str:
     return serializer.context["ids"].encode(kind, pk)
 
@@ -106,7 +111,11 @@ class ScheduledPaymentOutputSerializer(CdrSerializer):
         # A check constraint guarantees exactly one of to_account / to_payee, per toUType.
         account = payment_set.to_account
         if account is not None:
-            nickname = payment_set.nickname or account.nickname or account.display_name
+            nickname = payment_set.nickname or (
+                account.nickname or account.display_name
+                if payment_set.to_account_held  # type: ignore[attr-defined]
+                else UNSHARED_ACCOUNT_LABEL
+            )
             if payment_set.to_account_shared:  # type: ignore[attr-defined]
                 return clean(
                     {

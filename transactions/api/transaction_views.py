@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api.account_access import account_or_404
+from accounts.selectors import accessible_account_pks
 from bank.api import errors
 from bank.api.filters import parse_amount, parse_datetime_string, parse_text
 from bank.api.views import AuthenticatedCdrApi
@@ -63,6 +64,7 @@ class TransactionListApi(AuthenticatedCdrApi):
             context={
                 "account_public_id": self.cdr.ids.encode(ResourceKind.ACCOUNT, account.pk),
                 "current_shape": self.version >= 2,
+                "visible_account_ids": accessible_account_pks(context=self.cdr),
             },
         )
 
@@ -84,5 +86,6 @@ class TransactionDetailApi(AuthenticatedCdrApi):
             {
                 "account_public_id": self.cdr.ids.encode(ResourceKind.ACCOUNT, account.pk),
                 "current_shape": self.version >= 3,
+                "visible_account_ids": accessible_account_pks(context=self.cdr),
             },
         )

@@ -32,14 +32,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--customer", default="jane.citizen")
-        parser.add_argument("--minutes", type=int, default=60)
+        parser.add_argument("--minutes", type=int, default=10)
         parser.add_argument("--base-url", default=None)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.BANK_ENVIRONMENT != "dev":
             raise CommandError("demo_token is for the embedded demo (bank.settings.dev) only.")
-        if not 1 <= options["minutes"] <= 24 * 60:
-            raise CommandError("--minutes is between 1 and 1440.")
+        if not 2 <= options["minutes"] <= 10:
+            raise CommandError("--minutes is between 2 and 10 (CDS access token lifetime).")
         user = User.objects.filter(username=options["customer"], customer__isnull=False).first()
         if user is None or user.customer is None:
             raise CommandError("No such demo customer; see var/demo-credentials.json.")
@@ -57,9 +57,10 @@ class Command(BaseCommand):
                 sharing_expires_at=timezone.now() + timedelta(days=90), actor=actor,
             )
         )
-        # A demo convenience: longer than the 10 minutes a real token lives.
+        # A plain bearer token: the demo speaks HTTP, so there is no certificate to bind to.
         raw, _ = services.access_token_issue(
-            arrangement=arrangement, lifetime=timedelta(minutes=options["minutes"]), actor=actor
+            arrangement=arrangement, certificate_thumbprint="",
+            lifetime=timedelta(minutes=options["minutes"]), actor=actor,
         )
         base = (options["base_url"] or settings.BANK_PUBLIC_BASE_URL).rstrip("/") + "/cds-au/v1"
         headers = (
@@ -70,7 +71,7 @@ class Command(BaseCommand):
             "\n".join(
                 [
                     f"Access token for {user.username} (all accounts, every CDR data scope, "
-                    f"{options['minutes']} minutes):",
+                    f"{options['minutes']} minutes; run `make demo-token` again for a new one):",
                     raw,
                     "",
                     f"curl -H 'x-v: 3' {headers} {base}/banking/accounts",

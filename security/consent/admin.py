@@ -1,0 +1,45 @@
+"""Arrangements in the staff console: read-only, with an audited revoke action.
+
+No token, digest or thumbprint is shown: staff see who shares what with whom, and can stop it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from security.audit import Actor, ActorType
+from security.consent import services
+from security.consent.models import Arrangement
+
+
+@admin.register(Arrangement)
+class ArrangementAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "customer", "software_product", "status", "created_at",
+                    "sharing_expires_at", "revoked_at")
+    list_filter = ("status", "software_product")
+    list_select_related = ("customer", "software_product")
+    fields = ("customer", "user", "software_product", "scope", "accounts", "status",
+              "created_at", "sharing_expires_at", "revoked_at")
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The change page is a read-only view; the only write is the revoke action.
+        return request.method in {"GET", "HEAD"} and super().has_change_permission(request, obj)
+
+    @admin.action(description="Revoke the selected arrangements (and their tokens)")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Arrangement]) -> None:
+        actor = Actor(ActorType.STAFF, str(request.user.pk))
+        for arrangement in queryset:
+            services.arrangement_revoke(arrangement=arrangement, actor=actor)
+        self.message_user(request, f"Revoked {queryset.count()} arrangement(s).", messages.SUCCESS)
