@@ -6,6 +6,7 @@ from django.urls import include, path
 from accounts.api import account_urls, customer_urls
 from accounts.api import urls as product_urls
 from bank.discovery.api import urls as discovery_urls
+from security.oauth import urls as oauth_urls
 from transactions.api import urls as transaction_urls
 
 CDR = "cds-au/v1/"
@@ -19,6 +20,8 @@ urlpatterns = [
     path(CDR + "common/", include(customer_urls)),
     path(CDR + "discovery/", include(discovery_urls)),
     path("admin/", admin.site.urls),
+    # The authorization server sits at the issuer's root (discovery, JWKS, PAR, token...).
+    path("", include(oauth_urls)),
 ]
 
 handler400 = "bank.api.views.handler400"

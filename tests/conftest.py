@@ -118,3 +118,16 @@ def assert_cdr_error(response: Any, status: int, code: str, detail: str | None =
     if detail is not None:
         assert error["detail"] == detail
     return error
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _signing_keys() -> None:
+    """The authorization server's PS256/ES256 keys for this machine's test runs."""
+    from pathlib import Path
+
+    from security.oauth.signing_keys import clear_cache, generate_signing_keys
+
+    directory = Path(settings.BANK_SIGNING_KEYS_DIR)
+    if not list(directory.glob("*.pem")):
+        generate_signing_keys(directory, kid_suffix="test-1")
+    clear_cache()

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "security.apps.SecurityConfig",
     "security.recipients.apps.RecipientsConfig",
     "security.consent.apps.ConsentConfig",
+    "security.oauth.apps.OAuthConfig",
     "accounts.apps.AccountsConfig",
     "transactions.apps.TransactionsConfig",
     "bank.discovery.apps.DiscoveryConfig",
@@ -190,6 +191,25 @@ BANK_RESOURCE_ID_KEY = env.str("BANK_RESOURCE_ID_KEY", default="")
 # Resource calls need tokens bound to the client certificate of their connection (RFC 8705,
 # CDS security/_transport_security.md). dev.py and test.py relax it until TLS exists.
 BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS = True
+
+# AUTHORIZATION SERVER -----------------------------------------------------------------
+# The issuer (defaults to the public base URL) and the base of its mTLS endpoint aliases.
+BANK_ISSUER = env.str("BANK_ISSUER", default="")
+BANK_MTLS_BASE_URL = env.str("BANK_MTLS_BASE_URL", default="")
+# PS256/ES256 signing keys, `<alg>-<kid>.pem` (security/oauth/signing_keys.py).
+BANK_SIGNING_KEYS_DIR = env.str("BANK_SIGNING_KEYS_DIR", default=str(VAR_DIR / "pki" / "signing"))
+BANK_SIGNING_KEYS_ACTIVE: dict[str, str] = {}
+# CDS security/_tokens.md: 2 to 10 minutes; 5 as the mock data holder does.
+BANK_ACCESS_TOKEN_SECONDS = 300
+# Client jwks_uri, redirect and recipient URIs must be https (dev and test relax it).
+BANK_ALLOW_HTTP_CLIENT_URIS = False
+# CA bundle for outbound TLS (client JWKS, the Register); empty: the system's.
+BANK_OUTBOUND_CA_BUNDLE = env.str("BANK_OUTBOUND_CA_BUNDLE", default="")
+# The CDR Register: where SSAs are verified and statuses polled. The mock Register is for the
+# demo and tests only; prod.py refuses to start with it.
+BANK_REGISTER_BASE_URL = env.str("BANK_REGISTER_BASE_URL", default="")
+BANK_REGISTER_JWKS_URI = env.str("BANK_REGISTER_JWKS_URI", default="")
+BANK_MOCK_REGISTER_ENABLED = False
 
 # OAUTH 2 (django-oauth-toolkit) -------------------------------------------------------
 # https://django-oauth-toolkit.readthedocs.io/en/latest/settings.html

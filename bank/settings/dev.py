@@ -27,3 +27,6 @@ OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "ALLOWED_REDIRECT_URI_SCHEMES": ["https", 
 # RELAXED: the demo speaks HTTP, so no client certificate can be presented; plain bearer tokens are
 # accepted until the transport issue brings mTLS. Certificate-bound tokens are still checked.
 BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS = False
+# RELAXED: the demo's recipients and its mock Register live on http://localhost.
+BANK_ALLOW_HTTP_CLIENT_URIS = True
+BANK_MOCK_REGISTER_ENABLED = True

@@ -26,6 +26,11 @@ BANK_PUBLIC_BASE_URL = mandatory("BANK_PUBLIC_BASE_URL")
 if not BANK_PUBLIC_BASE_URL.startswith("https://"):
     raise ImproperlyConfigured("BANK_PUBLIC_BASE_URL must be an https:// URL.")
 DEBUG = False
+BANK_SIGNING_KEYS_DIR = mandatory("BANK_SIGNING_KEYS_DIR")
+BANK_REGISTER_BASE_URL = mandatory("BANK_REGISTER_BASE_URL")
+BANK_REGISTER_JWKS_URI = mandatory("BANK_REGISTER_JWKS_URI")
+if BANK_MOCK_REGISTER_ENABLED or BANK_ALLOW_HTTP_CLIENT_URIS:  # noqa: F405
+    raise ImproperlyConfigured("The mock Register and http client URIs are for dev and test only.")
 # The resource-ID key (until the key-management issue moves it into the HSM).
 BANK_RESOURCE_ID_KEY = mandatory("BANK_RESOURCE_ID_KEY")
 decode_resource_id_key(BANK_RESOURCE_ID_KEY)  # 64 bytes of base64url, or no start

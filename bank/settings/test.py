@@ -34,3 +34,14 @@ WHITENOISE_AUTOREFRESH = True
 # RELAXED: tests speak HTTP, so no client certificate can be presented; plain bearer tokens are
 # accepted until the transport issue brings mTLS. Certificate-bound tokens are still checked.
 BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS = False
+# RELAXED: one throwaway set of signing keys per test machine user, made by tests/conftest.py.
+import os as _os  # noqa: E402
+import tempfile as _tempfile  # noqa: E402
+from pathlib import Path as _Path  # noqa: E402
+
+BANK_SIGNING_KEYS_DIR = str(
+    _Path(_tempfile.gettempdir()) / f"bank-test-signing-keys-{_os.getuid()}"
+)
+# RELAXED: test clients and the mock Register serve http://testserver and localhost.
+BANK_ALLOW_HTTP_CLIENT_URIS = True
+BANK_MOCK_REGISTER_ENABLED = True

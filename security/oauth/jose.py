@@ -1,0 +1,131 @@
+"""JWS signing and strict verification (RFC 7515/7519) for every JWT the bank handles.
+
+FAPI 1.0 Advanced §8.6 allows PS256 and ES256 only; `none`, HS* and RS256 are refused before
+any key is looked at. Claims checks follow RFC 7519 §4.1 with FAPI's clock skew
+(FAPI-CHECKLIST row 19): `iat`/`nbf` may be up to 10 s in the future, `exp` is required.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from jwcrypto import jwk, jws
+from jwcrypto.common import JWException
+
+from security.oauth.signing_keys import active_key
+
+ALLOWED_ALGS = frozenset({"PS256", "ES256"})
+FUTURE_SKEW = 10  # seconds an iat/nbf may be ahead of our clock
+EXPIRY_LEEWAY = 5  # seconds an exp may be behind our clock
+
+
+class JoseError(Exception):
+    """The JWT is not acceptable; the message says which rule failed (no secrets in it)."""
+
+
+def sign(claims: dict[str, Any], *, alg: str = "PS256", typ: str | None = None) -> str:
+    key = active_key(alg)
+    header: dict[str, Any] = {"alg": alg, "kid": key.kid}
+    if typ:
+        header["typ"] = typ
+    token = jws.JWS(json.dumps(claims, separators=(",", ":")).encode())
+    token.add_signature(key.key, alg=alg, protected=json.dumps(header))
+    return str(token.serialize(compact=True))
+
+
+def unverified_header_and_claims(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Header and claims without checking the signature: only to find which key to use."""
+    try:
+        parsed = jws.JWS()
+        parsed.deserialize(token)
+        header = parsed.jose_header
+        claims = json.loads(parsed.objects["payload"])
+    except (JWException, ValueError, KeyError, TypeError) as exc:
+        raise JoseError("not a compact JWS") from exc
+    if not isinstance(claims, dict) or not isinstance(header, dict):
+        raise JoseError("not a JWT")
+    return header, claims
+
+
+def verify(
+    token: str,
+    *,
+    keys: jwk.JWKSet,
+    algs: Iterable[str] = ALLOWED_ALGS,
+    issuer: str | None = None,
+    audience: Iterable[str] | None = None,
+    max_lifetime: int | None = None,
+    required: Iterable[str] = ("exp",),
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Verified claims of `token`, or JoseError.
+
+    `audience`: acceptable values; the token's `aud` (string or list) must contain one.
+    `max_lifetime`: seconds allowed between `nbf`/`iat` and `exp`.
+    """
+    header, claims = unverified_header_and_claims(token)
+    alg = header.get("alg")
+    if alg not in set(algs) or alg not in ALLOWED_ALGS:
+        raise JoseError(f"alg {alg!r} is not allowed")
+    if "crit" in header:
+        raise JoseError("critical header parameters are not supported")
+    if "jku" in header or "x5u" in header or "jwk" in header:
+        raise JoseError("keys are never taken from the JWT header")
+    kid = header.get("kid")
+    candidates = [k for k in keys["keys"] if kid is None or k.get("kid") == kid]
+    if not candidates:
+        raise JoseError("no key with this kid")
+    for key in candidates:
+        if key.get("alg") not in (None, alg):
+            continue
+        try:
+            parsed = jws.JWS()
+            parsed.deserialize(token)
+            parsed.verify(key, alg=alg)
+            break
+        except (JWException, ValueError, TypeError):
+            continue
+    else:
+        raise JoseError("signature does not verify")
+
+    now = time.time() if now is None else now
+    for name in required:
+        if name not in claims:
+            raise JoseError(f"{name} is required")
+    for name in ("exp", "nbf", "iat"):
+        if name in claims and not isinstance(claims[name], int | float):
+            raise JoseError(f"{name} is not a number")
+    if "exp" in claims and claims["exp"] + EXPIRY_LEEWAY < now:
+        raise JoseError("expired")
+    for name in ("nbf", "iat"):
+        if name in claims and claims[name] > now + FUTURE_SKEW:
+            raise JoseError(f"{name} is in the future")
+    if max_lifetime is not None and "exp" in claims:
+        start = claims.get("nbf", claims.get("iat"))
+        if start is None or claims["exp"] - start > max_lifetime:
+            raise JoseError("lifetime too long")
+    if issuer is not None and claims.get("iss") != issuer:
+        raise JoseError("wrong iss")
+    if audience is not None:
+        aud = claims.get("aud")
+        values = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+        if not set(audience) & {v for v in values if isinstance(v, str)}:
+            raise JoseError("wrong aud")
+    return claims
+
+
+def keyset(jwks: dict[str, Any]) -> jwk.JWKSet:
+    """A JWKSet from a JWKS document, refusing private key material and symmetric keys."""
+    try:
+        keys = jwk.JWKSet.from_json(json.dumps(jwks))
+    except (JWException, ValueError, TypeError) as exc:
+        raise JoseError("not a JWKS") from exc
+    for key in keys["keys"]:
+        if key.get("kty") == "oct":
+            raise JoseError("symmetric keys are not accepted")
+        if key.has_private:
+            raise JoseError("a JWKS must not contain private keys")
+    return keys

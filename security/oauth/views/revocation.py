@@ -1,0 +1,7 @@
+"""Placeholder: being written."""
+
+from django.http import HttpRequest, HttpResponse
+
+
+def revocation_view(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    return HttpResponse(status=501)
