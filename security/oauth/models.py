@@ -134,6 +134,9 @@ class GrantContext(models.Model):
     arrangement = models.ForeignKey(Arrangement, on_delete=models.CASCADE)
     auth_time = models.DateTimeField()
     acr = models.CharField(max_length=32)
+    # The request object's sharing_duration in seconds, capped at a year; 0 = once-off
+    # (an access token only, no refresh token).
+    sharing_duration = models.PositiveIntegerField(default=0)
     # Arrangement whose tokens are revoked once this (amending) authorization succeeds.
     replaces = models.ForeignKey(
         Arrangement, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
