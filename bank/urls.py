@@ -20,6 +20,7 @@ urlpatterns = [
     path(CDR + "common/", include(customer_urls)),
     path(CDR + "discovery/", include(discovery_urls)),
     path("admin/", admin.site.urls),
+    path("mock-register/", include("bank.register_mock.urls")),
     # The authorization server sits at the issuer's root (discovery, JWKS, PAR, token...).
     path("", include(oauth_urls)),
 ]

@@ -1,9 +1,16 @@
-"""The client certificate of the TLS connection a request came on (RFC 8705).
+"""The client certificate of the connection a request came on (RFC 8705), from one place.
 
-gunicorn's sync/gthread workers terminate TLS themselves and expose the socket in the WSGI
-environ; the peer certificate's DER bytes give the `x5t#S256` thumbprint that certificate-bound
-tokens carry. No certificate (plain HTTP in the test client, or TLS without a client
-certificate) is None, and a bound token then fails closed.
+Two sources, nothing else:
+
+1. gunicorn terminating TLS itself (sync/gthread workers): the peer certificate of the
+   socket in the WSGI environ;
+2. a TLS-terminating reverse proxy the bank runs (nginx), which forwards the verified client
+   certificate, URL-encoded PEM (nginx `$ssl_client_escaped_cert`), in the header named by
+   BANK_TRUSTED_PROXY_CERT_HEADER. The header is believed only when that setting is on AND
+   the request's immediate peer (REMOTE_ADDR) is one of BANK_TRUSTED_PROXIES: a client that
+   talks to gunicorn directly cannot claim a certificate by sending the header.
+
+No certificate is None, and a certificate-bound token then fails closed.
 """
 
 from __future__ import annotations
@@ -11,6 +18,11 @@ from __future__ import annotations
 import base64
 import hashlib
 from typing import Any
+from urllib.parse import unquote
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from django.conf import settings
 
 
 def certificate_thumbprint(der: bytes) -> str:
@@ -18,10 +30,25 @@ def certificate_thumbprint(der: bytes) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(der).digest()).rstrip(b"=").decode()
 
 
-def presented_certificate_thumbprint(environ: dict[str, Any]) -> str | None:
+def presented_certificate_der(environ: dict[str, Any]) -> bytes | None:
     sock = environ.get("gunicorn.socket")
     getpeercert = getattr(sock, "getpeercert", None)
-    if getpeercert is None:
-        return None
-    der = getpeercert(binary_form=True)
+    if getpeercert is not None:
+        der = getpeercert(binary_form=True)
+        if der:
+            return bytes(der)
+    header = settings.BANK_TRUSTED_PROXY_CERT_HEADER
+    if header and environ.get("REMOTE_ADDR") in settings.BANK_TRUSTED_PROXIES:
+        forwarded = environ.get(header)
+        if forwarded:
+            try:
+                certificate = x509.load_pem_x509_certificate(unquote(forwarded).encode())
+            except ValueError:
+                return None
+            return certificate.public_bytes(Encoding.DER)
+    return None
+
+
+def presented_certificate_thumbprint(environ: dict[str, Any]) -> str | None:
+    der = presented_certificate_der(environ)
     return certificate_thumbprint(der) if der else None

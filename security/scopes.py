@@ -7,6 +7,8 @@ BANK_PAYEES_READ = "bank:payees:read"
 BANK_REGULAR_PAYMENTS_READ = "bank:regular_payments:read"
 COMMON_CUSTOMER_BASIC_READ = "common:customer.basic:read"
 COMMON_CUSTOMER_DETAIL_READ = "common:customer.detail:read"
+#: Client credentials only: managing the client's own DCR registration.
+CDR_REGISTRATION = "cdr:registration"
 
 CDR_DATA_SCOPES = frozenset(
     {

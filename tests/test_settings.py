@@ -16,6 +16,7 @@ GOOD_PROD_ENV = {
     "DJANGO_ALLOWED_HOSTS": "bank.example.com",
     "BANK_PUBLIC_BASE_URL": "https://bank.example.com",
     "BANK_SIGNING_KEYS_DIR": "/etc/bank/signing-keys",
+    "BANK_DATA_HOLDER_BRAND_ID": "a1b2c3d4-brand",
     "BANK_REGISTER_BASE_URL": "https://api.cdr.gov.au",
     "BANK_REGISTER_JWKS_URI": "https://api.cdr.gov.au/cdr-register/v1/jwks",
     "BANK_RESOURCE_ID_KEY": "cHJvZC10ZXN0LWtleS0wMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWZ4eA",

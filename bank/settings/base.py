@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "accounts.apps.AccountsConfig",
     "transactions.apps.TransactionsConfig",
     "bank.discovery.apps.DiscoveryConfig",
+    "bank.register_mock.apps.RegisterMockConfig",
 ]
 
 AUTH_USER_MODEL = "accounts.User"
@@ -192,6 +193,12 @@ BANK_RESOURCE_ID_KEY = env.str("BANK_RESOURCE_ID_KEY", default="")
 # CDS security/_transport_security.md). dev.py and test.py relax it until TLS exists.
 BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS = True
 
+# The reverse proxy's forwarded client certificate (security/mtls.py): the WSGI environ key
+# of its header (e.g. HTTP_X_SSL_CLIENT_CERT) and the proxy addresses it is believed from.
+# Both empty: only a certificate on gunicorn's own TLS socket counts.
+BANK_TRUSTED_PROXY_CERT_HEADER = env.str("BANK_TRUSTED_PROXY_CERT_HEADER", default="")
+BANK_TRUSTED_PROXIES = env.list("BANK_TRUSTED_PROXIES", default=[])
+
 # AUTHORIZATION SERVER -----------------------------------------------------------------
 # The issuer (defaults to the public base URL) and the base of its mTLS endpoint aliases.
 BANK_ISSUER = env.str("BANK_ISSUER", default="")
@@ -210,6 +217,12 @@ BANK_OUTBOUND_CA_BUNDLE = env.str("BANK_OUTBOUND_CA_BUNDLE", default="")
 BANK_REGISTER_BASE_URL = env.str("BANK_REGISTER_BASE_URL", default="")
 BANK_REGISTER_JWKS_URI = env.str("BANK_REGISTER_JWKS_URI", default="")
 BANK_MOCK_REGISTER_ENABLED = False
+BANK_MOCK_REGISTER_KEYS_DIR = env.str(
+    "BANK_MOCK_REGISTER_KEYS_DIR", default=str(VAR_DIR / "pki" / "register")
+)
+# The Data Holder Brand ID the Register issued this bank: iss/sub of the JWTs the bank signs
+# for recipients (arrangement revocation notices). Empty: the issuer URL stands in (demo).
+BANK_DATA_HOLDER_BRAND_ID = env.str("BANK_DATA_HOLDER_BRAND_ID", default="")
 
 # OAUTH 2 (django-oauth-toolkit) -------------------------------------------------------
 # https://django-oauth-toolkit.readthedocs.io/en/latest/settings.html
@@ -273,6 +286,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    # CDS: stop disclosure within 5 minutes of the Register marking a recipient inactive.
+    "recipient-statuses-refresh": {
+        "task": "security.recipients.tasks.recipient_statuses_refresh",
+        "schedule": 300.0,
+        "options": {"expires": 240},
+    },
+}
 
 # LOGGING ------------------------------------------------------------------------------
 # One JSON object per line on stderr (SIEM-ready). Audit events go to the `bank.audit`

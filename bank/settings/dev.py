@@ -30,3 +30,9 @@ BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS = False
 # RELAXED: the demo's recipients and its mock Register live on http://localhost.
 BANK_ALLOW_HTTP_CLIENT_URIS = True
 BANK_MOCK_REGISTER_ENABLED = True
+BANK_REGISTER_BASE_URL = env.str(
+    "BANK_REGISTER_BASE_URL", default=BANK_PUBLIC_BASE_URL + "/mock-register"
+)
+BANK_REGISTER_JWKS_URI = env.str(
+    "BANK_REGISTER_JWKS_URI", default=BANK_REGISTER_BASE_URL + "/cdr-register/v1/jwks"
+)

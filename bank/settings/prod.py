@@ -29,6 +29,7 @@ DEBUG = False
 BANK_SIGNING_KEYS_DIR = mandatory("BANK_SIGNING_KEYS_DIR")
 BANK_REGISTER_BASE_URL = mandatory("BANK_REGISTER_BASE_URL")
 BANK_REGISTER_JWKS_URI = mandatory("BANK_REGISTER_JWKS_URI")
+BANK_DATA_HOLDER_BRAND_ID = mandatory("BANK_DATA_HOLDER_BRAND_ID")
 if BANK_MOCK_REGISTER_ENABLED or BANK_ALLOW_HTTP_CLIENT_URIS:  # noqa: F405
     raise ImproperlyConfigured("The mock Register and http client URIs are for dev and test only.")
 # The resource-ID key (until the key-management issue moves it into the HSM).

@@ -1,5 +1,9 @@
 """The test suite. Embedded by default; DATABASE_URL / REDIS_URL point it at real services."""
 
+import os
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 from .base import DATABASES
 from .env import env
@@ -12,7 +16,8 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 SECURE_SSL_REDIRECT = False
 # RELAXED: a fast hasher; password strength is not what these tests measure.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-BANK_PUBLIC_BASE_URL = "https://bank.example.test"
+# The end-to-end tests run a live server on its own URL; everything else uses this one.
+BANK_PUBLIC_BASE_URL = env.str("BANK_PUBLIC_BASE_URL", default="https://bank.example.test")
 # RELAXED: a fixed resource-ID key (64 bytes), so that test IDs are reproducible.
 BANK_RESOURCE_ID_KEY = (
     "dGVzdC1vbmx5LXJlc291cmNlLWlkLWtleS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLQ"
@@ -33,14 +38,13 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # RELAXED: tests speak HTTP, so no client certificate can be presented; plain bearer tokens are
 # accepted until the transport issue brings mTLS. Certificate-bound tokens are still checked.
-BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS = False
+BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS = env.bool(
+    "BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS", default=False
+)
 # RELAXED: one throwaway set of signing keys per test machine user, made by tests/conftest.py.
-import os as _os  # noqa: E402
-import tempfile as _tempfile  # noqa: E402
-from pathlib import Path as _Path  # noqa: E402
-
-BANK_SIGNING_KEYS_DIR = str(
-    _Path(_tempfile.gettempdir()) / f"bank-test-signing-keys-{_os.getuid()}"
+BANK_SIGNING_KEYS_DIR = env.str(
+    "BANK_SIGNING_KEYS_DIR",
+    default=str(Path(tempfile.gettempdir()) / f"bank-test-signing-keys-{os.getuid()}"),
 )
 # RELAXED: test clients and the mock Register serve http://testserver and localhost.
 BANK_ALLOW_HTTP_CLIENT_URIS = True

@@ -12,8 +12,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from security.audit import Actor, ActorType
-from security.consent import services
 from security.consent.models import Arrangement
+from security.oauth.tokens import arrangement_revoke_by_holder
 
 
 @admin.register(Arrangement)
@@ -37,9 +37,11 @@ class ArrangementAdmin(admin.ModelAdmin):
         # The change page is a read-only view; the only write is the revoke action.
         return request.method in {"GET", "HEAD"} and super().has_change_permission(request, obj)
 
-    @admin.action(description="Revoke the selected arrangements (and their tokens)")
+    @admin.action(description="Revoke the selected arrangements (tokens, and tell the recipient)")
     def revoke(self, request: HttpRequest, queryset: QuerySet[Arrangement]) -> None:
         actor = Actor(ActorType.STAFF, str(request.user.pk))
         for arrangement in queryset:
-            services.arrangement_revoke(arrangement=arrangement, actor=actor)
+            # The holder-side revocation: access and refresh tokens go, and the recipient's
+            # <recipient_base_uri>/arrangements/revoke is notified after commit.
+            arrangement_revoke_by_holder(arrangement=arrangement, actor=actor)
         self.message_user(request, f"Revoked {queryset.count()} arrangement(s).", messages.SUCCESS)

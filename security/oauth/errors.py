@@ -26,7 +26,7 @@ class OAuthError(Exception):
         response = JsonResponse(body, status=self.status)
         response["Cache-Control"] = "no-store"
         if self.status == 401:
-            response["WWW-Authenticate"] = 'Bearer realm="cdr", error="invalid_client"'
+            response["WWW-Authenticate"] = f'Bearer realm="cdr", error="{self.error}"'
         return response
 
 
@@ -70,6 +70,13 @@ class InvalidRequestUri(OAuthError):
 class InvalidToken(OAuthError):
     error = "invalid_token"
     status = 401
+
+
+class InsufficientScope(OAuthError):
+    """RFC 6750 §3.1: the token is valid but lacks a scope the resource needs."""
+
+    error = "insufficient_scope"
+    status = 403
 
 
 class AccessDenied(OAuthError):

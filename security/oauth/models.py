@@ -168,6 +168,19 @@ class RefreshTokenContext(models.Model):
         return f"Context of refresh token #{self.refresh_token_id}"
 
 
+class ClientTokenBinding(models.Model):
+    """RFC 8705 binding of a client-credentials token (no arrangement: AccessTokenBinding's
+    place for customer tokens)."""
+
+    access_token = models.OneToOneField(
+        oauth2_settings.ACCESS_TOKEN_MODEL, on_delete=models.CASCADE, related_name="client_binding"
+    )
+    certificate_thumbprint = models.CharField(max_length=43, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"Client binding of token #{self.access_token_id}"
+
+
 class PairwiseSubject(models.Model):
     """OIDC Core §8.1 pairwise `sub`: a random UUID per customer login and sector."""
 

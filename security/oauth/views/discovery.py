@@ -18,7 +18,7 @@ from security.oauth.signing_keys import ALGORITHMS, public_jwks
 
 ACR_VALUES = ("urn:cds.au:cdr:2", "urn:cds.au:cdr:3")
 CLAIMS = ("sub", "acr", "auth_time", "name", "given_name", "family_name", "updated_at")
-REGISTRATION_SCOPE = "cdr:registration"
+REGISTRATION_SCOPE = scopes.CDR_REGISTRATION
 
 
 def openid_configuration() -> dict[str, object]:
