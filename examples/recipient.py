@@ -1,0 +1,263 @@
+"""A CDR data recipient, written only against the bank's public interfaces.
+
+It uses an ordinary OAuth client library (Authlib's requests client, private_key_jwt) and
+jwcrypto for the JWTs it signs and checks, and talks to the bank and its mock Register over
+HTTPS with its own client certificate. The end-to-end tests drive it, and
+`examples/recipient_walk.py` runs it against `make demo`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.rfc7523 import PrivateKeyJWT, private_key_jwt_sign
+from joserfc.jwk import RSAKey
+from jwcrypto import jwk, jws
+
+JSON = dict[str, Any]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@dataclass
+class JwksServer:
+    """The recipient's own endpoints the bank calls: its JWKS and its revocation endpoint."""
+
+    public_jwks: JSON
+    revocations: list[dict[str, str]] = field(default_factory=list)
+    _server: ThreadingHTTPServer | None = None
+
+    def start(self) -> str:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = json.dumps(owner.public_jwks).encode()
+                self.send_response(200 if self.path == "/jwks" else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                form = parse_qs(self.rfile.read(length).decode())
+                owner.revocations.append({
+                    "path": self.path, "authorization": self.headers.get("Authorization", ""),
+                    **{k: v[0] for k, v in form.items()},
+                })
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+
+
+class ShortLivedPrivateKeyJWT(PrivateKeyJWT):
+    """Authlib's private_key_jwt with a 5-minute assertion (its default is an hour; CDS
+    examples use 300 s, and data holders refuse long-lived assertions)."""
+
+    def sign(self, auth: Any, token_endpoint: str) -> Any:
+        return private_key_jwt_sign(
+            RSAKey.import_key(auth.client_secret), client_id=auth.client_id,
+            token_endpoint=token_endpoint, header=self.headers, alg=self.alg, expires_in=300,
+        )
+
+
+class Recipient:
+    """One software product of an accredited data recipient."""
+
+    def __init__(self, bank_url: str, *, ca_bundle: str, cert: tuple[str, str] | None,
+                 redirect_uri: str = "https://recipient.example/callback") -> None:
+        self.bank_url = bank_url.rstrip("/")
+        self.verify = ca_bundle
+        self.cert = cert
+        self.redirect_uri = redirect_uri
+        self.key = jwk.JWK.generate(kty="RSA", size=2048, kid=f"rp-{secrets.token_hex(4)}",
+                                    alg="PS256", use="sig")
+        self.jwks_server = JwksServer({"keys": [json.loads(self.key.export_public())]})
+        self.base_uri = ""
+        self.client_id = ""
+        self.metadata: JSON = {}
+
+    # -- helpers -----------------------------------------------------------------------
+    def sign(self, claims: JSON, *, typ: str | None = None) -> str:
+        header = {"alg": "PS256", "kid": self.key.get("kid")}
+        if typ:
+            header["typ"] = typ
+        token = jws.JWS(json.dumps(claims).encode())
+        token.add_signature(self.key, alg="PS256", protected=json.dumps(header))
+        return str(token.serialize(compact=True))
+
+    def http(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        timeout = kwargs.pop("timeout", 15)
+        return requests.request(method, url, verify=self.verify, cert=self.cert, timeout=timeout,
+                                **kwargs)
+
+    def _tls(self) -> JSON:
+        return {"verify": self.verify, "cert": self.cert, "timeout": 15}
+
+    def discovery(self) -> JSON:
+        if not self.metadata:
+            url = f"{self.bank_url}/.well-known/openid-configuration"
+            self.metadata = self.http("GET", url).json()
+        return self.metadata
+
+    def _oauth(self, client_id: str, token_endpoint: str, audience: str) -> OAuth2Session:
+        session = OAuth2Session(
+            client_id, self.key.export_to_pem(private_key=True, password=None).decode(),
+            token_endpoint_auth_method="private_key_jwt",  # noqa: S106 - a method name
+        )
+        session.register_client_auth_method(
+            ShortLivedPrivateKeyJWT(audience, alg="PS256", headers={"kid": self.key.get("kid")})
+        )
+        session.verify = self.verify
+        session.cert = self.cert
+        session.token_endpoint = token_endpoint
+        return session
+
+    # -- the CDR Register ----------------------------------------------------------------
+    def start(self) -> str:
+        self.base_uri = self.jwks_server.start()
+        return self.base_uri
+
+    def ssa(self, *, register_url: str, brand_id: str, software_product_id: str) -> str:
+        token_url = f"{register_url}/idp/connect/token"
+        session = self._oauth(software_product_id, token_url, token_url)
+        token = session.fetch_token(token_url, grant_type="client_credentials",
+                                    scope="cdr-register:read", **self._tls())
+        response = self.http(
+            "GET",
+            f"{register_url}/cdr-register/v1/all/data-recipients/brands/{brand_id}"
+            f"/software-products/{software_product_id}/ssa",
+            headers={"Authorization": f"Bearer {token['access_token']}", "x-v": "4"},
+        )
+        response.raise_for_status()
+        return response.text
+
+    # -- DCR ------------------------------------------------------------------------------
+    def register(self, ssa: str, *, software_product_id: str) -> JSON:
+        now = int(time.time())
+        request_jwt = self.sign({
+            "iss": software_product_id, "aud": self.discovery()["issuer"], "iat": now,
+            "exp": now + 300, "jti": str(uuid.uuid4()),
+            "redirect_uris": [self.redirect_uri],
+            "token_endpoint_auth_method": "private_key_jwt",
+            "token_endpoint_auth_signing_alg": "PS256",
+            "grant_types": ["client_credentials", "authorization_code", "refresh_token"],
+            "response_types": ["code"], "application_type": "web",
+            "id_token_signed_response_alg": "PS256", "request_object_signing_alg": "PS256",
+            "authorization_signed_response_alg": "PS256", "software_statement": ssa,
+        })
+        response = self.http("POST", self.discovery()["registration_endpoint"], data=request_jwt,
+                             headers={"Content-Type": "application/jwt"})
+        if response.status_code != 201:
+            raise AssertionError(f"DCR failed: {response.status_code} {response.text}")
+        body = response.json()
+        self.client_id = body["client_id"]
+        return body
+
+    # -- authorization -------------------------------------------------------------------
+    def session(self) -> OAuth2Session:
+        meta = self.discovery()
+        return self._oauth(self.client_id, meta["token_endpoint"], meta["issuer"])
+
+    def par(
+        self, *, scope: str, sharing_duration: int, state: str | None = None,
+        nonce: str | None = None, cdr_arrangement_id: str | None = None,
+    ) -> tuple[str, str, str]:
+        """Push an authorization request; (request_uri, code_verifier, state)."""
+        meta = self.discovery()
+        verifier = _b64(secrets.token_bytes(32))
+        state = state or secrets.token_urlsafe(16)
+        now = int(time.time())
+        claims: JSON = {"sharing_duration": sharing_duration,
+                        "id_token": {"acr": {"essential": True, "values": ["urn:cds.au:cdr:3"]}}}
+        if cdr_arrangement_id:
+            claims["cdr_arrangement_id"] = cdr_arrangement_id
+        request_object = self.sign({
+            "iss": self.client_id, "aud": meta["issuer"], "client_id": self.client_id,
+            "iat": now, "nbf": now, "exp": now + 300, "jti": str(uuid.uuid4()),
+            "response_type": "code", "response_mode": "jwt", "redirect_uri": self.redirect_uri,
+            "scope": scope, "state": state, "nonce": nonce or secrets.token_urlsafe(16),
+            "code_challenge": _b64(hashlib.sha256(verifier.encode()).digest()),
+            "code_challenge_method": "S256", "claims": claims,
+        })
+        session = self.session()
+        response = session.post(
+            meta["pushed_authorization_request_endpoint"], data={"request": request_object},
+            auth=session.client_auth("private_key_jwt"), withhold_token=True, **self._tls(),
+        )
+        if response.status_code != 201:
+            raise AssertionError(f"PAR failed: {response.status_code} {response.text}")
+        return response.json()["request_uri"], verifier, state
+
+    def authorize_url(self, request_uri: str) -> str:
+        query = urlencode({"client_id": self.client_id, "request_uri": request_uri})
+        return f"{self.discovery()['authorization_endpoint']}?{query}"
+
+    def jarm(self, redirect_url: str) -> JSON:
+        """The verified claims of the JARM response in the redirect URL."""
+        query = parse_qs(urlsplit(redirect_url).query)
+        response_jwt = query["response"][0]
+        keys = jwk.JWKSet.from_json(
+            json.dumps(self.http("GET", self.discovery()["jwks_uri"]).json()))
+        token = jws.JWS()
+        token.deserialize(response_jwt)
+        kid = token.jose_header.get("kid")
+        token.verify(keys.get_key(kid), alg=token.jose_header["alg"])
+        claims: JSON = json.loads(token.payload)
+        if claims["iss"] != self.discovery()["issuer"] or claims["aud"] != self.client_id:
+            raise AssertionError("JARM response not for us")
+        if claims["exp"] < time.time():
+            raise AssertionError("JARM response expired")
+        return claims
+
+    def token(self, *, code: str, code_verifier: str) -> JSON:
+        session = self.session()
+        return dict(session.fetch_token(
+            self.discovery()["token_endpoint"], grant_type="authorization_code", code=code,
+            code_verifier=code_verifier, redirect_uri=self.redirect_uri, **self._tls()))
+
+    def refresh(self, refresh_token: str) -> JSON:
+        session = self.session()
+        return dict(session.refresh_token(self.discovery()["token_endpoint"],
+                                          refresh_token=refresh_token, **self._tls()))
+
+    def client_post(self, endpoint: str, data: JSON) -> requests.Response:
+        session = self.session()
+        return session.post(self.discovery()[endpoint], data=data,
+                            auth=session.client_auth("private_key_jwt"), withhold_token=True,
+                            **self._tls())
+
+    def api(self, path: str, access_token: str, *, x_v: str, cert: tuple[str, str] | None = None,
+            **headers: str) -> requests.Response:
+        return requests.get(
+            f"{self.bank_url}/cds-au/v1/{path}", verify=self.verify, timeout=15,
+            cert=cert if cert is not None else self.cert,
+            headers={"Authorization": f"Bearer {access_token}", "x-v": x_v,
+                     "x-fapi-auth-date": time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()),
+                     **headers},
+        )
