@@ -9,7 +9,7 @@ PG_URL    ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 DEMO_ENV  = DJANGO_SETTINGS_MODULE=bank.settings.dev BANK_PUBLIC_BASE_URL=http://localhost:$(DEMO_PORT)
 
-.PHONY: demo demo-token test test-services lint bench-seed bench-transactions clean venv
+.PHONY: demo demo-token demo-walk test test-services lint bench-seed bench-transactions clean venv
 
 venv: $(STAMP)
 
@@ -24,6 +24,7 @@ $(STAMP): pyproject.toml
 ## The bank on embedded defaults: SQLite in var/, demo data, HTTP on localhost:8000.
 demo: $(STAMP)
 	@mkdir -p var
+	$(DEMO_ENV) $(PY) manage.py pki init
 	$(DEMO_ENV) $(PY) manage.py migrate --no-input -v 0
 	$(DEMO_ENV) $(PY) manage.py collectstatic --no-input -v 0
 	$(DEMO_ENV) $(PY) manage.py seed_demo --if-empty
@@ -35,6 +36,10 @@ demo: $(STAMP)
 ## A bearer token for the running demo (CUSTOMER=jane.citizen by default), with curl lines.
 demo-token: $(STAMP)
 	@$(DEMO_ENV) $(PY) manage.py demo_token --customer $(or $(CUSTOMER),jane.citizen)
+
+## A data recipient's whole journey against the running demo (SSA, DCR, PAR, tokens, calls).
+demo-walk: $(STAMP)
+	@$(DEMO_ENV) $(PY) -m examples.recipient_walk --bank http://localhost:$(DEMO_PORT)
 
 ## The whole suite on the embedded defaults (no services needed).
 test: $(STAMP)

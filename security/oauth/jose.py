@@ -7,6 +7,7 @@ any key is looked at. Claims checks follow RFC 7519 §4.1 with FAPI's clock skew
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Iterable
@@ -128,4 +129,17 @@ def keyset(jwks: dict[str, Any]) -> jwk.JWKSet:
             raise JoseError("symmetric keys are not accepted")
         if key.has_private:
             raise JoseError("a JWKS must not contain private keys")
+        # FAPI 1.0 Adv / FAPI 2.0 5.4.1: RSA keys of 2048 bits or more; ES256 means P-256.
+        if key.get("kty") == "RSA" and _rsa_bits(key) < MIN_RSA_BITS:
+            raise JoseError("RSA keys must be 2048 bits or more")
+        if key.get("kty") == "EC" and key.get("crv") != "P-256":
+            raise JoseError("EC keys must be on P-256")
     return keys
+
+
+MIN_RSA_BITS = 2048
+
+
+def _rsa_bits(key: jwk.JWK) -> int:
+    n = str(key.get("n", ""))
+    return len(base64.urlsafe_b64decode(n + "=" * (-len(n) % 4)).lstrip(b"\x00")) * 8

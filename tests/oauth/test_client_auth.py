@@ -110,3 +110,21 @@ def test_invalid_client_response_is_oauth_shaped():
     assert response.status_code == 401
     assert json.loads(response.content) == {"error": "invalid_client", "error_description": "Unknown client."}
     assert response["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("weak", ["rsa1024", "p384"])
+def test_weak_or_wrong_curve_client_keys_are_refused(client_app, weak):
+    from security.oauth.jose import JoseError, keyset
+
+    key = (jwk.JWK.generate(kty="RSA", size=1024, kid="weak") if weak == "rsa1024"
+           else jwk.JWK.generate(kty="EC", crv="P-384", kid="weak"))
+    with pytest.raises(JoseError):
+        keyset({"keys": [json.loads(key.export_public())]})
+    client_app.registration.jwks = {"keys": [json.loads(key.export_public())]}
+    client_app.registration.save()
+    alg = "PS256" if weak == "rsa1024" else "ES384"
+    assertion = client_app.sign({"iss": client_app.client_id, "sub": client_app.client_id,
+                                 "aud": TOKEN, "exp": int(time.time()) + 60, "jti": "weak"},
+                                alg=alg, key=key, kid="weak")
+    with pytest.raises(InvalidClient):
+        _authenticate({"client_assertion_type": ASSERTION_TYPE, "client_assertion": assertion})
