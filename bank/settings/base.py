@@ -189,8 +189,10 @@ BANK_PUBLIC_BASE_URL = env.str("BANK_PUBLIC_BASE_URL", default="")
 # Long-lived: changing it changes every accountId a recipient holds. prod.py requires it.
 BANK_RESOURCE_ID_KEY = env.str("BANK_RESOURCE_ID_KEY", default="")
 
-# Resource calls need tokens bound to the client certificate of their connection (RFC 8705,
-# CDS security/_transport_security.md). dev.py and test.py relax it until TLS exists.
+# mTLS everywhere CDS requires it (RFC 8705, CDS security/_transport_security.md): resource
+# calls need tokens bound to the client certificate of their connection, and the mTLS
+# endpoints (PAR, token, introspection, revocation, registration) a client certificate.
+# dev.py and test.py relax it until the demo serves TLS.
 BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS = True
 
 # The reverse proxy's forwarded client certificate (security/mtls.py): the WSGI environ key

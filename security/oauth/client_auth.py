@@ -17,8 +17,10 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from security.mtls import presented_certificate_thumbprint
 from security.oauth.client_jwks import registration_jwks
 from security.oauth.endpoints import endpoint_urls, issuer
 from security.oauth.errors import InvalidClient
@@ -31,6 +33,12 @@ MAX_ASSERTION_LIFETIME = 10 * 60
 
 def client_authenticate(request: Any, *, endpoint: str) -> ClientRegistration:
     """The registration of the client that signed this request's assertion."""
+    if settings.BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS and not presented_certificate_thumbprint(
+        request.META
+    ):
+        # CDS: PAR, token, introspection and revocation are mTLS endpoints; a recipient
+        # always presents its certificate (RFC 8705 binds the tokens to it).
+        raise InvalidClient("A client certificate is required (mTLS).")
     post = request.POST
     if "HTTP_AUTHORIZATION" in request.META or "client_secret" in post:
         raise InvalidClient("Only private_key_jwt client authentication is supported.")

@@ -128,3 +128,25 @@ def test_weak_or_wrong_curve_client_keys_are_refused(client_app, weak):
                                 alg=alg, key=key, kid="weak")
     with pytest.raises(InvalidClient):
         _authenticate({"client_assertion_type": ASSERTION_TYPE, "client_assertion": assertion})
+
+
+def test_mtls_endpoints_need_a_client_certificate_when_required(client_app, settings):
+    settings.BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS = True
+    with pytest.raises(InvalidClient, match="client certificate"):
+        _authenticate(client_app.auth_form())
+
+    class Tls:
+        def getpeercert(self, binary_form=False):
+            return b"a client certificate"
+
+    assert _authenticate(client_app.auth_form(), **{"gunicorn.socket": Tls()}).pk == client_app.registration.pk
+
+
+def test_registration_needs_a_client_certificate_when_required(settings, db):
+    from django.test import Client
+
+    settings.BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS = True
+    response = Client().post("/register", data="a.b.c", content_type="application/jwt")
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_client_metadata"
+    assert "certificate" in response.json()["error_description"]

@@ -7,6 +7,7 @@ row commits while everything the failed service wrote has been rolled back.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -48,6 +49,12 @@ def _error_response(exc: OAuthError) -> HttpResponse:
 def registration_view(request: HttpRequest) -> HttpResponse:
     actor = audit.Actor(audit.ActorType.ANONYMOUS)
     try:
+        if settings.BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS and not presented_certificate_thumbprint(
+            request.META
+        ):
+            # CDS: /register is an mTLS endpoint; the SSA is the credential, the certificate
+            # the channel.
+            raise dcr.InvalidClientMetadata("A client certificate is required (mTLS).")
         registration = dcr.registration_create(request_jwt=_request_jwt(request), actor=actor)
     except OAuthError as exc:
         dcr.registration_rejection_record(error=exc, actor=actor)
