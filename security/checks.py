@@ -54,3 +54,23 @@ def check_resource_id_key(app_configs: Any, **kwargs: Any) -> list[Error]:
     except ImproperlyConfigured as exc:
         return [Error(str(exc), id="bank.E009")]
     return []
+
+
+@register(Tags.security, deploy=True)
+def check_authorization_server(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """The authorization server can sign (PS256 and ES256) and names an https issuer."""
+    from security.oauth import signing_keys
+    from security.oauth.endpoints import issuer, mtls_base
+
+    problems: list[Error] = []
+    try:
+        signing_keys.clear_cache()
+        algs = {key.alg for key in signing_keys.signing_keys()}
+    except ImproperlyConfigured as exc:
+        problems.append(Error(f"Signing keys: {exc}", id="bank.E010"))
+    else:
+        if algs != set(signing_keys.ALGORITHMS):
+            problems.append(Error("Signing keys must include PS256 and ES256.", id="bank.E010"))
+    if not (issuer().startswith("https://") and mtls_base().startswith("https://")):
+        problems.append(Error("The issuer and the mTLS base URL must be https.", id="bank.E011"))
+    return problems

@@ -131,3 +131,12 @@ def _signing_keys() -> None:
     if not list(directory.glob("*.pem")):
         generate_signing_keys(directory, kid_suffix="test-1")
     clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Any:
+    """Each test starts with an empty cache (rate-limit slots, JWKS refetch slots...)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

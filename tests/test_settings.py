@@ -60,12 +60,33 @@ def test_prod_refuses_weak_values(name, value):
     assert "ImproperlyConfigured" in result.stderr
 
 
-def test_prod_passes_the_deploy_checks():
+def _deploy_check(tmp_path, **overrides):
+    from security.oauth.signing_keys import generate_signing_keys
+
+    keys = tmp_path / "keys"
+    generate_signing_keys(keys, kid_suffix="prod-test")
     clean_env = {**{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
-                 **GOOD_PROD_ENV, "DJANGO_SETTINGS_MODULE": "bank.settings.prod"}
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            cwd=ROOT, env=clean_env, capture_output=True, text=True, timeout=120)
+                 **GOOD_PROD_ENV, "BANK_SIGNING_KEYS_DIR": str(keys),
+                 "DJANGO_SETTINGS_MODULE": "bank.settings.prod", **overrides}
+    return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                          cwd=ROOT, env=clean_env, capture_output=True, text=True, timeout=120)
+
+
+def test_prod_passes_the_deploy_checks(tmp_path):
+    result = _deploy_check(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "check"),
+    [({"BANK_SIGNING_KEYS_DIR": "/nonexistent/keys"}, "bank.E010"),
+     ({"BANK_ISSUER": "http://bank.example.com"}, "bank.E011"),
+     ({"BANK_MTLS_BASE_URL": "http://mtls.bank.example.com"}, "bank.E011")],
+)
+def test_deploy_checks_refuse_an_unusable_authorization_server(tmp_path, overrides, check):
+    result = _deploy_check(tmp_path, **overrides)
+    assert result.returncode != 0
+    assert check in result.stdout + result.stderr
 
 
 def test_secure_defaults_in_base(settings):

@@ -71,7 +71,8 @@ def client_authenticate(request: Any, *, endpoint: str) -> ClientRegistration:
 def _verified(
     assertion: str, registration: ClientRegistration, endpoints: set[str]
 ) -> dict[str, Any]:
-    audience = {issuer(), *endpoints}
+    # CDS client authentication: the issuer, the token endpoint URL or the endpoint invoked.
+    audience = {issuer(), *endpoint_urls("token_endpoint"), *endpoints}
     last_error: JoseError | None = None
     for refresh in (False, True):
         try:

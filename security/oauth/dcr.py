@@ -37,6 +37,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
@@ -311,6 +312,13 @@ def registration_request_validate(request_jwt: str) -> RegistrationRequest:
             )
         if not _https_only(uri):
             raise InvalidRedirectUri(f"The redirect_uri '{shown}' must be https.")
+    hosts = {urlsplit(uri).hostname for uri in redirect_uris}
+    if len(hosts) > 1 and not ssa.get("sector_identifier_uri"):
+        # OIDC Core §8.1: pairwise subjects need one sector; without a sector_identifier_uri
+        # the redirect URIs must share a host, or no code could ever be redeemed.
+        raise InvalidClientMetadata(
+            "redirect_uris on more than one host need a sector_identifier_uri."
+        )
 
     return RegistrationRequest(
         software_statement=software_statement,
@@ -557,6 +565,9 @@ def registration_access_check(
     if token is None or token.is_expired():
         raise InvalidToken("The access token is invalid or expired.")
     binding = getattr(token, "client_binding", None) or getattr(token, "binding", None)
+    bound_to = binding.certificate_thumbprint if binding is not None else ""
+    if not bound_to and settings.BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS:
+        raise InvalidToken("The access token is not certificate-bound.")
     if binding is not None and binding.certificate_thumbprint and not (
         presented_thumbprint
         and hmac.compare_digest(binding.certificate_thumbprint, presented_thumbprint)

@@ -23,6 +23,14 @@ FUTURE_SKEW = 10  # seconds an iat/nbf may be ahead of our clock
 EXPIRY_LEEWAY = 5  # seconds an exp may be behind our clock
 
 
+#: Year 5138: far beyond any real claim, small enough for every datetime conversion.
+MAX_TIMESTAMP = 10**11
+
+
+def _no_constants(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
 class JoseError(Exception):
     """The JWT is not acceptable; the message says which rule failed (no secrets in it)."""
 
@@ -39,11 +47,15 @@ def sign(claims: dict[str, Any], *, alg: str = "PS256", typ: str | None = None) 
 
 def unverified_header_and_claims(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Header and claims without checking the signature: only to find which key to use."""
+    # RFC 7519 §1: a JWT is the compact serialization; the JSON forms (and their unprotected
+    # headers) are refused.
+    if not isinstance(token, str) or token.count(".") != 2:
+        raise JoseError("not a compact JWS")
     try:
         parsed = jws.JWS()
         parsed.deserialize(token)
         header = parsed.jose_header
-        claims = json.loads(parsed.objects["payload"])
+        claims = json.loads(parsed.objects["payload"], parse_constant=_no_constants)
     except (JWException, ValueError, KeyError, TypeError) as exc:
         raise JoseError("not a compact JWS") from exc
     if not isinstance(claims, dict) or not isinstance(header, dict):
@@ -97,8 +109,12 @@ def verify(
         if name not in claims:
             raise JoseError(f"{name} is required")
     for name in ("exp", "nbf", "iat"):
-        if name in claims and not isinstance(claims[name], int | float):
-            raise JoseError(f"{name} is not a number")
+        value = claims.get(name)
+        if name in claims and (
+            not isinstance(value, int | float) or isinstance(value, bool)
+            or not 0 <= value < MAX_TIMESTAMP
+        ):
+            raise JoseError(f"{name} is not a valid NumericDate")
     if "exp" in claims and claims["exp"] + EXPIRY_LEEWAY < now:
         raise JoseError("expired")
     for name in ("nbf", "iat"):

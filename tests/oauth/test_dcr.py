@@ -527,3 +527,13 @@ def test_management_url_allows_get_put_delete_only(registered, client):
 def test_registration_body_never_carries_a_secret(registered):
     _, body = registered
     assert "client_secret" not in json.dumps(body)
+
+
+def test_redirect_uris_on_two_hosts_need_a_sector_identifier(make_recipient, client):
+    recipient = make_recipient(redirect_uris=["https://one.example/cb", "https://two.example/cb"],
+                               sector_identifier_uri="")
+    response = dcr_post(client, recipient.registration_request(recipient.ssa()))
+    assert "sector_identifier_uri" in assert_registration_error(response, "invalid_client_metadata")
+    single = dcr_post(client, recipient.registration_request(
+        recipient.ssa(), redirect_uris=["https://one.example/cb"]))
+    assert single.status_code == 201

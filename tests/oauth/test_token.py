@@ -208,7 +208,8 @@ def test_code_exchange_without_certificate_is_refused_where_binding_is_required(
         bank, client_app, settings):
     settings.BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS = True
     auth = authorize(client_app)
-    assert_oauth_error(exchange(client_app, auth, der=None), 400, "invalid_request")
+    # mTLS comes first: no certificate, no client authentication (RFC 8705 §2).
+    assert_oauth_error(exchange(client_app, auth, der=None), 401, "invalid_client")
     assert not AccessToken.objects.filter(application=client_app.registration.application).exists()
     # The refusal did not burn the code: the same client, now with its certificate, succeeds.
     assert exchange(client_app, auth, der=CERT).status_code == 200
@@ -386,8 +387,8 @@ def test_refresh_without_certificate_is_refused_where_binding_is_required(
         bank, client_app, settings):
     first = tokens_for(client_app)
     settings.BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS = True
-    assert_oauth_error(refresh(client_app, first["refresh_token"], der=None), 400,
-                       "invalid_request")
+    assert_oauth_error(refresh(client_app, first["refresh_token"], der=None), 401,
+                       "invalid_client")
 
 
 # client_credentials -----------------------------------------------------------------------

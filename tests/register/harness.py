@@ -15,6 +15,7 @@ published at its jwks_uri, and drives it like a real recipient: a Register token
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
 import time
@@ -75,6 +76,8 @@ class HttpRouter(requests.adapters.BaseAdapter):
         response = requests.Response()
         response.status_code = status
         response._content = body
+        response._content_consumed = True  # iter_content() serves _content, as for a real body
+        response.raw = io.BytesIO(body)
         response.headers = CaseInsensitiveDict(headers)
         response.url = url
         response.request = request
@@ -212,12 +215,13 @@ def make_recipient(register_env: HttpRouter) -> Callable[..., Recipient]:
         register_env.documents[jwks_uri] = {
             "keys": [json.loads(k.export_public()) for k in keys.values()]}
         options: dict[str, Any] = {"scope": scope} if scope else {}
+        product.setdefault("sector_identifier_uri", f"{host}/sector.json")
         created = register_product_create(
             legal_entity_name=f"{name} Pty Ltd", brand_name=f"{name} Brand", client_name=name,
             client_description=f"{name}, a budgeting app", recipient_base_uri=host,
             redirect_uris=redirect_uris or [f"{host}/callback", f"{host}/callback2"],
             jwks_uri=jwks_uri, tos_uri=f"{host}/tos", policy_uri=f"{host}/policy",
-            sector_identifier_uri=f"{host}/sector.json", **options, **product,
+            **options, **product,
         )
         return Recipient(product=created, keys=keys, router=register_env)
 
