@@ -218,21 +218,26 @@ class Recipient:
         query = urlencode({"client_id": self.client_id, "request_uri": request_uri})
         return f"{self.discovery()['authorization_endpoint']}?{query}"
 
-    def jarm(self, redirect_url: str) -> JSON:
-        """The verified claims of the JARM response in the redirect URL."""
+    def jarm(self, redirect_url: str, *, state: str | None = None) -> JSON:
+        """The verified claims of the JARM response in the redirect URL (and its state, when
+        the caller passes the one it sent: a response for another request is refused)."""
         query = parse_qs(urlsplit(redirect_url).query)
         response_jwt = query["response"][0]
         keys = jwk.JWKSet.from_json(
             json.dumps(self.http("GET", self.discovery()["jwks_uri"]).json()))
         token = jws.JWS()
         token.deserialize(response_jwt)
-        kid = token.jose_header.get("kid")
-        token.verify(keys.get_key(kid), alg=token.jose_header["alg"])
+        alg = token.jose_header.get("alg")
+        if alg not in {"PS256", "ES256"}:  # never trust the header's choice of algorithm
+            raise AssertionError(f"JARM response signed with {alg}")
+        token.verify(keys.get_key(token.jose_header.get("kid")), alg=alg)
         claims: JSON = json.loads(token.payload)
         if claims["iss"] != self.discovery()["issuer"] or claims["aud"] != self.client_id:
             raise AssertionError("JARM response not for us")
         if claims["exp"] < time.time():
             raise AssertionError("JARM response expired")
+        if state is not None and claims.get("state") != state:
+            raise AssertionError("JARM response for another request (state)")
         return claims
 
     def token(self, *, code: str, code_verifier: str) -> JSON:

@@ -65,7 +65,7 @@ def main() -> None:
     step("Registered with the bank (DCR)", {k: registration[k] for k in (
         "client_id", "redirect_uris", "token_endpoint_auth_method", "scope")})
 
-    request_uri, verifier, _ = recipient.par(scope=SCOPE, sharing_duration=7 * 86_400)
+    request_uri, verifier, state = recipient.par(scope=SCOPE, sharing_duration=7 * 86_400)
     step("Pushed authorization request (PAR)", request_uri)
     browser = requests.get(recipient.authorize_url(request_uri), allow_redirects=False, timeout=10)
     handle = browser.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
@@ -73,7 +73,7 @@ def main() -> None:
          browser.headers["Location"])
     redirect = manage("authorization_approve", "--handle", handle, "--user", options.customer)
     redirect = redirect.strip()
-    claims = recipient.jarm(redirect)
+    claims = recipient.jarm(redirect, state=state)
     step("The customer approved; JARM response verified with the bank's JWKS",
          {k: claims[k] for k in ("iss", "aud", "exp")})
 

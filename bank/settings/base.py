@@ -207,7 +207,9 @@ BANK_ISSUER = env.str("BANK_ISSUER", default="")
 BANK_MTLS_BASE_URL = env.str("BANK_MTLS_BASE_URL", default="")
 # PS256/ES256 signing keys, `<alg>-<kid>.pem` (security/oauth/signing_keys.py).
 BANK_SIGNING_KEYS_DIR = env.str("BANK_SIGNING_KEYS_DIR", default=str(VAR_DIR / "pki" / "signing"))
-BANK_SIGNING_KEYS_ACTIVE: dict[str, str] = {}
+# Which kid signs, per alg (e.g. "PS256=ps256-2026-11,ES256=es256-2026-11"): lets a new key
+# be published for a while before it signs. Empty: the newest file of each alg signs.
+BANK_SIGNING_KEYS_ACTIVE: dict[str, str] = env.dict("BANK_SIGNING_KEYS_ACTIVE", default={})
 # CDS security/_tokens.md: 2 to 10 minutes; 5 as the mock data holder does.
 BANK_ACCESS_TOKEN_SECONDS = 300
 # Client jwks_uri, redirect and recipient URIs must be https (dev and test relax it).
@@ -294,6 +296,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "security.recipients.tasks.recipient_statuses_refresh",
         "schedule": 300.0,
         "options": {"expires": 240},
+    },
+    "oauth-records-purge": {
+        "task": "security.oauth.tasks.oauth_records_purge",
+        "schedule": 3600.0,
     },
 }
 

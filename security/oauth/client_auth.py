@@ -24,7 +24,13 @@ from security.mtls import presented_certificate_thumbprint
 from security.oauth.client_jwks import registration_jwks
 from security.oauth.endpoints import endpoint_urls, issuer
 from security.oauth.errors import InvalidClient
-from security.oauth.jose import JoseError, keyset, unverified_header_and_claims, verify
+from security.oauth.jose import (
+    ALLOWED_ALGS,
+    JoseError,
+    keyset,
+    unverified_header_and_claims,
+    verify,
+)
 from security.oauth.models import ClientRegistration, UsedClientAssertion
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -79,13 +85,19 @@ def _verified(
             keys = keyset(registration_jwks(registration, refresh=refresh))
             return verify(
                 assertion, keys=keys, issuer=registration.client_id, audience=audience,
-                required=("exp", "jti", "iss", "sub", "aud"),
+                required=("exp", "jti", "iss", "sub", "aud"), algs=_registered_algs(registration),
             )
         except JoseError as exc:
             last_error = exc
             if "kid" not in str(exc) and "signature" not in str(exc):
                 break  # a claims problem: a fresh JWKS would not change it
     raise InvalidClient(f"The client assertion is not valid: {last_error}.")
+
+
+def _registered_algs(registration: ClientRegistration) -> frozenset[str]:
+    """OIDC DCR §2: assertions must use the registered token_endpoint_auth_signing_alg."""
+    registered = (registration.metadata or {}).get("token_endpoint_auth_signing_alg")
+    return frozenset({registered}) if registered in ALLOWED_ALGS else ALLOWED_ALGS
 
 
 def _consume_jti(client_id: str, claims: dict[str, Any]) -> None:

@@ -43,3 +43,11 @@ def arrangement_revocation_notify(arrangement_id: int) -> None:
     if arrangement is None:
         return  # deleted since (demo reset): nobody left to tell
     notifications.arrangement_revocation_notice_send(arrangement=arrangement)
+
+
+@app.task
+def oauth_records_purge() -> dict[str, int]:
+    """Hourly: forget single-use records (jti, request_uri, used codes) past their use."""
+    from security.oauth import housekeeping
+
+    return housekeeping.oauth_records_purge()

@@ -48,7 +48,7 @@ def _authorize(live_bank, recipient, *, sharing_duration=86_400, username="jane.
     # The customer logs in and approves (the consent pages' hand-over interface).
     redirect = live_bank.manage("authorization_approve", "--handle", handle, "--user", username).strip()
     assert redirect.startswith(recipient.redirect_uri + "?")
-    claims = recipient.jarm(redirect)
+    claims = recipient.jarm(redirect, state=state)
     assert claims["state"] == state == "s" * 80
     assert parse_qs(urlsplit(redirect).query)["iss"] == [live_bank.url]
     return recipient.token(code=claims["code"], code_verifier=verifier), claims["code"], verifier

@@ -111,3 +111,11 @@ def test_json_serialized_jws_is_refused(client_app):
                          header=json.dumps({"kid": client_app.keys["PS256"].get("kid")}))
     with pytest.raises(JoseError, match="compact"):
         unverified_header_and_claims(signed.serialize(compact=False))
+
+
+def test_the_registered_assertion_algorithm_is_enforced(client_app):
+    client_app.registration.metadata = {"token_endpoint_auth_signing_alg": "PS256"}
+    client_app.registration.save()
+    assert _auth(client_app.auth_form(alg="PS256")).pk == client_app.registration.pk
+    with pytest.raises(InvalidClient):
+        _auth(client_app.auth_form(alg="ES256"))
