@@ -158,14 +158,22 @@ def test_registration_creates_the_client_and_returns_the_cds_body(recipient, cli
 
 def test_a_registered_client_authenticates_with_private_key_jwt(recipient):
     body = dcr_register(recipient)
-    now = int(time.time())
-    assertion = recipient.sign({"iss": body["client_id"], "sub": body["client_id"],
-                                "aud": issuer(), "iat": now, "exp": now + 300,
-                                "jti": str(uuid.uuid4())}, alg="ES256")
-    request = RequestFactory().post("/token", {"client_assertion_type": ASSERTION_TYPE,
-                                               "client_assertion": assertion})
-    registration = client_authenticate(request, endpoint="token_endpoint")
-    assert registration.client_id == body["client_id"]
+    registered = body["token_endpoint_auth_signing_alg"]
+    other = "ES256" if registered == "PS256" else "PS256"
+
+    def authenticate(alg):
+        now = int(time.time())
+        assertion = recipient.sign({"iss": body["client_id"], "sub": body["client_id"],
+                                    "aud": issuer(), "iat": now, "exp": now + 300,
+                                    "jti": str(uuid.uuid4())}, alg=alg)
+        request = RequestFactory().post("/token", {"client_assertion_type": ASSERTION_TYPE,
+                                                   "client_assertion": assertion})
+        return client_authenticate(request, endpoint="token_endpoint")
+
+    assert authenticate(registered).client_id == body["client_id"]
+    # OIDC DCR §2: only the registered token_endpoint_auth_signing_alg.
+    with pytest.raises(InvalidClient):
+        authenticate(other)
 
 
 def test_registration_may_narrow_redirect_uris_and_scope_and_use_es256(recipient, client):
