@@ -29,6 +29,11 @@ demo: $(STAMP)
 	$(DEMO_ENV) $(PY) manage.py collectstatic --no-input -v 0
 	$(DEMO_ENV) $(PY) manage.py seed_demo --if-empty
 	$(DEMO_ENV) $(PY) manage.py demo_banner --bind $(DEMO_HOST):$(DEMO_PORT)
+	@mkdir -p var/broker/processed
+	@# Jobs (Register status poll, revocation notices, purges) on the embedded broker; the
+	@# worker stops with the demo (same process group).
+	$(DEMO_ENV) $(VENV)/bin/celery -A bank worker --beat --loglevel warning \
+	    --schedule var/celerybeat-schedule --concurrency 1 &
 	$(DEMO_ENV) exec $(VENV)/bin/gunicorn bank.wsgi:application \
 	    --bind $(DEMO_HOST):$(DEMO_PORT) --workers 2 --threads 4 --worker-class gthread \
 	    --access-logfile - --log-level info
