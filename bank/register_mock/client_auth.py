@@ -29,6 +29,7 @@ from bank.register_mock.models import (
     RegisterSoftwareProduct,
     RegisterUsedAssertion,
 )
+from security.oauth.client_auth import assertion_and_client_id
 from security.oauth.client_jwks import fetch_jwks
 from security.oauth.errors import (
     InvalidClient,
@@ -36,9 +37,8 @@ from security.oauth.errors import (
     InvalidToken,
     UnsupportedGrantType,
 )
-from security.oauth.jose import JoseError, keyset, unverified_header_and_claims, verify
+from security.oauth.jose import JoseError, keyset, verify
 
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 REGISTER_SCOPE = "cdr-register:read"
 # `openid` appears in the spec's example response; anything else is not the Register's.
 _ACCEPTED_SCOPES = frozenset({REGISTER_SCOPE, "openid"})
@@ -54,18 +54,7 @@ def register_client_authenticate(
     form: Any, *, token_endpoints: Iterable[str]
 ) -> RegisterSoftwareProduct:
     """The software product whose key signed this token request's client assertion."""
-    if form.get("client_assertion_type") != ASSERTION_TYPE or not form.get("client_assertion"):
-        raise InvalidClient("A private_key_jwt client assertion is required.")
-    assertion = form["client_assertion"]
-    try:
-        _, unverified = unverified_header_and_claims(assertion)
-    except JoseError as exc:
-        raise InvalidClient("The client assertion is not a JWT.") from exc
-    client_id = unverified.get("iss")
-    if not isinstance(client_id, str) or not client_id:
-        raise InvalidClient("The client assertion has no iss.")
-    if form.get("client_id") not in (None, client_id):
-        raise InvalidClient("client_id does not match the client assertion.")
+    assertion, client_id = assertion_and_client_id(form)
     product = RegisterSoftwareProduct.objects.filter(software_product_id=client_id).first()
     if product is None:
         raise InvalidClient("Unknown client.")

@@ -37,6 +37,26 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_ASSERTION_LIFETIME = 10 * 60
 
 
+def assertion_and_client_id(form: Any) -> tuple[str, str]:
+    """The client assertion of a form and the client it claims to be (not yet verified).
+
+    Shared with the mock Register's token endpoint, which authenticates the same way.
+    """
+    if form.get("client_assertion_type") != ASSERTION_TYPE or not form.get("client_assertion"):
+        raise InvalidClient("A private_key_jwt client assertion is required.")
+    assertion = form["client_assertion"]
+    try:
+        _, unverified = unverified_header_and_claims(assertion)
+    except JoseError as exc:
+        raise InvalidClient("The client assertion is not a JWT.") from exc
+    client_id = unverified.get("iss")
+    if not isinstance(client_id, str) or not client_id:
+        raise InvalidClient("The client assertion has no iss.")
+    if form.get("client_id") not in (None, client_id):
+        raise InvalidClient("client_id does not match the client assertion.")
+    return assertion, client_id
+
+
 def client_authenticate(request: Any, *, endpoint: str) -> ClientRegistration:
     """The registration of the client that signed this request's assertion."""
     if settings.BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS and not presented_certificate_thumbprint(
@@ -48,18 +68,7 @@ def client_authenticate(request: Any, *, endpoint: str) -> ClientRegistration:
     post = request.POST
     if "HTTP_AUTHORIZATION" in request.META or "client_secret" in post:
         raise InvalidClient("Only private_key_jwt client authentication is supported.")
-    if post.get("client_assertion_type") != ASSERTION_TYPE or not post.get("client_assertion"):
-        raise InvalidClient("A private_key_jwt client assertion is required.")
-    assertion = post["client_assertion"]
-    try:
-        _, unverified = unverified_header_and_claims(assertion)
-    except JoseError as exc:
-        raise InvalidClient("The client assertion is not a JWT.") from exc
-    client_id = unverified.get("iss")
-    if not isinstance(client_id, str) or not client_id:
-        raise InvalidClient("The client assertion has no iss.")
-    if post.get("client_id") not in (None, client_id):
-        raise InvalidClient("client_id does not match the client assertion.")
+    assertion, client_id = assertion_and_client_id(post)
     registration = (
         ClientRegistration.objects.select_related("application", "software_product__recipient")
         .filter(application__client_id=client_id, status=ClientRegistration.Status.ACTIVE)
