@@ -221,6 +221,8 @@ BANK_OUTBOUND_CA_BUNDLE = env.str("BANK_OUTBOUND_CA_BUNDLE", default="")
 BANK_REGISTER_BASE_URL = env.str("BANK_REGISTER_BASE_URL", default="")
 BANK_REGISTER_JWKS_URI = env.str("BANK_REGISTER_JWKS_URI", default="")
 BANK_MOCK_REGISTER_ENABLED = False
+# The Register's client_id at the token endpoint (admin scopes; CDS client authentication).
+BANK_REGISTER_CLIENT_ID = env.str("BANK_REGISTER_CLIENT_ID", default="cdr-register")
 BANK_MOCK_REGISTER_KEYS_DIR = env.str(
     "BANK_MOCK_REGISTER_KEYS_DIR", default=str(VAR_DIR / "pki" / "register")
 )

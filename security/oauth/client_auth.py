@@ -57,17 +57,22 @@ def assertion_and_client_id(form: Any) -> tuple[str, str]:
     return assertion, client_id
 
 
-def client_authenticate(request: Any, *, endpoint: str) -> ClientRegistration:
-    """The registration of the client that signed this request's assertion."""
+def client_authenticate_transport(request: Any) -> None:
+    """mTLS where required, and no credentials other than a client assertion."""
     if settings.BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS and not presented_certificate_thumbprint(
         request.META
     ):
         # CDS: PAR, token, introspection and revocation are mTLS endpoints; a recipient
         # always presents its certificate (RFC 8705 binds the tokens to it).
         raise InvalidClient("A client certificate is required (mTLS).")
-    post = request.POST
-    if "HTTP_AUTHORIZATION" in request.META or "client_secret" in post:
+    if "HTTP_AUTHORIZATION" in request.META or "client_secret" in request.POST:
         raise InvalidClient("Only private_key_jwt client authentication is supported.")
+
+
+def client_authenticate(request: Any, *, endpoint: str) -> ClientRegistration:
+    """The registration of the client that signed this request's assertion."""
+    client_authenticate_transport(request)
+    post = request.POST
     assertion, client_id = assertion_and_client_id(post)
     registration = (
         ClientRegistration.objects.select_related("application", "software_product__recipient")
@@ -79,7 +84,7 @@ def client_authenticate(request: Any, *, endpoint: str) -> ClientRegistration:
     claims = _verified(assertion, registration, endpoint_urls(endpoint))
     if claims.get("sub") != client_id:
         raise InvalidClient("The client assertion's sub is not the client_id.")
-    _consume_jti(client_id, claims)
+    consume_jti(client_id, claims)
     return registration
 
 
@@ -109,7 +114,7 @@ def _registered_algs(registration: ClientRegistration) -> frozenset[str]:
     return frozenset({registered}) if registered in ALLOWED_ALGS else ALLOWED_ALGS
 
 
-def _consume_jti(client_id: str, claims: dict[str, Any]) -> None:
+def consume_jti(client_id: str, claims: dict[str, Any]) -> None:
     jti, exp = claims.get("jti"), claims["exp"]
     if not isinstance(jti, str) or not 1 <= len(jti) <= 200:
         raise InvalidClient("The client assertion's jti is missing or too long.")

@@ -21,8 +21,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from security.mtls import presented_certificate_thumbprint
-from security.oauth import tokens
-from security.oauth.client_auth import client_authenticate
+from security.oauth import register_client, tokens
+from security.oauth.client_auth import client_authenticate, client_authenticate_transport
 from security.oauth.errors import (
     InvalidRequest,
     OAuthError,
@@ -99,6 +99,13 @@ _GRANTS: dict[str, _Exchange] = {
 def token_view(request: HttpRequest) -> HttpResponse:
     try:
         form = form_parameters(request)
+        if register_client.is_register_assertion(form):
+            # The CDR Register (admin scopes only): not a DCR client, its own module.
+            client_authenticate_transport(request)
+            result = register_client.register_token_issue(
+                form=form, presented_thumbprint=presented_certificate_thumbprint(request.META)
+            )
+            return no_store(JsonResponse(result.as_body()))
         registration = client_authenticate(request, endpoint="token_endpoint")
         grant_type = form.get("grant_type")
         if not grant_type:
