@@ -342,7 +342,7 @@ def authorization_code_exchange(
     actor = _client_actor(registration)
     grant = (
         Grant.objects.select_related("context__arrangement__software_product", "user")
-        .filter(code=code)
+        .filter(code=token_digest(code))  # codes are stored as digests (authorization.py)
         .first()
     )
     context = getattr(grant, "context", None) if grant is not None else None
@@ -394,7 +394,7 @@ def _code_redeem(
     # The digest row is the single-use lock: its unique constraint makes a concurrent
     # second redemption fail here, and it outlives the Grant to recognise a replay.
     UsedAuthorizationCode.objects.create(
-        code_digest=token_digest(grant.code), arrangement_id=context.arrangement_id
+        code_digest=grant.code, arrangement_id=context.arrangement_id  # already the digest
     )
     deleted, _ = Grant.objects.filter(pk=grant.pk).delete()
     if not deleted:

@@ -31,6 +31,7 @@ from security.oauth.authorization import (
     authorization_amendment_complete,
     authorization_decide,
     authorization_pending_get,
+    code_digest,
 )
 from security.oauth.endpoints import issuer
 from security.oauth.errors import InvalidGrant
@@ -137,7 +138,7 @@ def test_par_authorize_and_approval_end_in_a_verifiable_jarm_code_response(clien
 
     code = response_jwt["code"]
     assert len(code) >= 43  # 256 bits
-    grant = Grant.objects.get(code=code)
+    grant = Grant.objects.get(code=code_digest(code))
     assert grant.user == _user() and grant.application == client_app.registration.application
     assert grant.redirect_uri == REDIRECT_URI
     assert grant.scope == " ".join(sorted(claims["scope"].split()))
@@ -186,7 +187,7 @@ def test_a_joint_account_can_be_shared_by_either_holder(client_app):
     handle, _ = _start(client_app)
     code = jarm_claims(_approve(handle, "john.citizen", accounts=sorted(joint, key=lambda a: a.pk)),
                        client_app)["code"]
-    assert set(Grant.objects.get(code=code).context.arrangement.accounts.all()) == joint
+    assert set(Grant.objects.get(code=code_digest(code)).context.arrangement.accounts.all()) == joint
 
 
 def test_a_request_without_state_answers_without_state(client_app):
@@ -197,14 +198,14 @@ def test_a_request_without_state_answers_without_state(client_app):
 def test_once_off_consent_ends_with_the_first_token(client_app):
     handle, _ = _start(client_app, claims=None)
     code = jarm_claims(_approve(handle), client_app)["code"]
-    context = Grant.objects.get(code=code).context
+    context = Grant.objects.get(code=code_digest(code)).context
     assert context.sharing_duration == 0
     assert context.arrangement.sharing_expires_at - timezone.now() <= timedelta(minutes=10)
 
 
 def test_sharing_duration_over_a_year_is_a_year(client_app):
     handle, _ = _start(client_app, claims={"sharing_duration": 5 * ONE_YEAR})
-    context = Grant.objects.get(code=jarm_claims(_approve(handle), client_app)["code"]).context
+    context = Grant.objects.get(code=code_digest(jarm_claims(_approve(handle), client_app)["code"])).context
     assert context.sharing_duration == ONE_YEAR
     remaining = context.arrangement.sharing_expires_at - timezone.now()
     assert abs(remaining - timedelta(seconds=ONE_YEAR)) < timedelta(minutes=1)
@@ -213,7 +214,7 @@ def test_sharing_duration_over_a_year_is_a_year(client_app):
 def test_a_higher_level_satisfies_an_essential_lower_acr(client_app):
     handle, _ = _start(client_app)  # essential urn:cds.au:cdr:2
     code = jarm_claims(_approve(handle, acr=ACR3), client_app)["code"]
-    assert Grant.objects.get(code=code).context.acr == ACR3
+    assert Grant.objects.get(code=code_digest(code)).context.acr == ACR3
 
 
 # --- declining -------------------------------------------------------------------------------
@@ -453,7 +454,7 @@ def test_amending_keeps_the_id_and_revokes_old_tokens_only_at_completion(client_
     assert authorization_pending_get(handle=handle).amends_arrangement is True
 
     code = jarm_claims(_approve(handle, accounts=_accounts()[:2]), client_app)["code"]
-    context = Grant.objects.get(code=code).context
+    context = Grant.objects.get(code=code_digest(code)).context
     new = context.arrangement
     assert context.replaces == old and new.pk != old.pk
     assert new.cdr_arrangement_id != original_id  # not disclosed, not yet the arrangement's
@@ -483,7 +484,7 @@ def test_amending_keeps_the_id_and_revokes_old_tokens_only_at_completion(client_
 
 def test_completion_without_amendment_returns_the_codes_arrangement(client_app):
     handle, _ = _start(client_app)
-    context = Grant.objects.get(code=jarm_claims(_approve(handle), client_app)["code"]).context
+    context = Grant.objects.get(code=code_digest(jarm_claims(_approve(handle), client_app)["code"])).context
     arrangement = authorization_amendment_complete(grant_context=context,
                                                    actor=audit.Actor.system("test"))
     assert arrangement.pk == context.arrangement_id
@@ -512,7 +513,7 @@ def test_amending_an_arrangement_revoked_after_par_is_access_denied(client_app):
 def test_completion_refuses_when_the_old_arrangement_was_withdrawn_meanwhile(client_app):
     old, _, _ = _existing(client_app)
     handle, _ = _amend(client_app, old)
-    context = Grant.objects.get(code=jarm_claims(_approve(handle), client_app)["code"]).context
+    context = Grant.objects.get(code=code_digest(jarm_claims(_approve(handle), client_app)["code"])).context
     consent_services.arrangement_revoke(arrangement=old, actor=audit.Actor.system("test"))
     with pytest.raises(InvalidGrant):
         authorization_amendment_complete(grant_context=context, actor=audit.Actor.system("t"))
@@ -541,3 +542,14 @@ def test_jarm_carries_either_a_code_or_an_error(client_app):
     with pytest.raises(ValueError, match="either"):
         jarm.jarm_redirect_url(registration=client_app.registration, redirect_uri=REDIRECT_URI,
                                state=None)
+
+
+def test_codes_are_stored_as_digests_only(client_app):
+    import hashlib
+
+    from oauth2_provider.models import Grant
+
+    handle, _ = _start(client_app)
+    code = jarm_claims(_approve(handle), client_app)["code"]
+    stored = Grant.objects.get().code
+    assert stored == hashlib.sha256(code.encode()).hexdigest() and code not in stored

@@ -124,7 +124,8 @@ def authorize(client: Any, *, username: str = "jane.citizen", scopes: tuple[str,
     code = secrets.token_urlsafe(32)
     verifier, challenge = pkce_pair()
     grant = Grant.objects.create(
-        user=user, code=code, application=client.registration.application,
+        user=user, code=hashlib.sha256(code.encode()).hexdigest(),
+        application=client.registration.application,
         expires=now + timedelta(seconds=60), redirect_uri=REDIRECT_URI, scope=" ".join(scopes),
         code_challenge=challenge, code_challenge_method="S256", nonce=nonce,
         claims=json.dumps({"id_token": {"acr": {"essential": True, "values": [acr]}}}),
