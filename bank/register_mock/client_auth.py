@@ -14,7 +14,6 @@ client_id" is not supported: the SSA endpoint needs the token's software product
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from collections.abc import Iterable
@@ -29,6 +28,7 @@ from bank.register_mock.models import (
     RegisterSoftwareProduct,
     RegisterUsedAssertion,
 )
+from security.crypto import token_digest
 from security.oauth.client_auth import assertion_and_client_id
 from security.oauth.client_jwks import fetch_jwks
 from security.oauth.errors import (
@@ -46,8 +46,7 @@ TOKEN_LIFETIME = timedelta(minutes=5)
 MAX_ASSERTION_LIFETIME = 10 * 60
 
 
-def _digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
+_digest = token_digest
 
 
 def register_client_authenticate(

@@ -58,7 +58,6 @@ code, state, nonce or cdr_arrangement_id goes into the trail.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import uuid
@@ -75,6 +74,7 @@ from accounts.models import Account, Customer, User
 from security import audit
 from security.consent.models import Arrangement, ArrangementStatus
 from security.consent.services import arrangement_create
+from security.crypto import token_digest
 from security.oauth.errors import InvalidGrant, InvalidRequest, InvalidRequestUri
 from security.oauth.jarm import jarm_redirect_url
 from security.oauth.models import (
@@ -304,7 +304,7 @@ def authorization_decide(
     grant = Grant.objects.create(
         user=user,
         # Digest at rest, like every token: the raw code leaves only in the JARM response.
-        code=code_digest(code),
+        code=token_digest(code),
         application=registration.application,
         expires=now + AUTHORIZATION_CODE_LIFETIME,
         redirect_uri=params.redirect_uri,
@@ -336,11 +336,6 @@ def authorization_decide(
         registration=registration, redirect_uri=params.redirect_uri, state=params.state,
         code=code,
     )
-
-
-def code_digest(code: str) -> str:
-    """How an authorization code is stored and looked up (hex SHA-256)."""
-    return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
 
 def _pending(authorization: AuthorizationRequest | None, now: datetime) -> AuthorizationRequest:

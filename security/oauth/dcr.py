@@ -32,7 +32,6 @@ is gone and every grant and token it held is invalidated.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -49,6 +48,7 @@ from oauth2_provider.models import AccessToken, Application, Grant, IDToken, Ref
 from oauth2_provider.settings import oauth2_settings
 
 from security import audit, scopes
+from security.crypto import token_digest
 from security.oauth.client_jwks import fetch_jwks
 from security.oauth.endpoints import endpoint_urls, issuer
 from security.oauth.errors import AccessDenied, InsufficientScope, InvalidToken, OAuthError
@@ -559,7 +559,7 @@ def registration_access_check(
         raise InvalidToken("A bearer access token is required.")
     token = (
         AccessToken.objects.select_related("application")
-        .filter(token_checksum=hashlib.sha256(raw.encode()).hexdigest())
+        .filter(token_checksum=token_digest(raw))
         .first()
     )
     if token is None or token.is_expired():

@@ -12,7 +12,6 @@ is honoured when it has one.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +23,7 @@ from oauth2_provider.models import AccessToken
 from accounts.models import Customer, User
 from bank.api.errors import CdrError
 from security.consent.access import access_context_resolve
+from security.crypto import token_digest
 from security.oauth.endpoints import issuer
 from security.oauth.errors import InsufficientScope, InvalidClient, InvalidToken
 from security.oauth.jose import sign
@@ -109,7 +109,7 @@ def userinfo_claims(*, raw_token: str, presented_thumbprint: str | None) -> dict
     CDR APIs. `sub` always; name, given_name, family_name and updated_at only with `profile`
     (the CDS profile-scope claims).
     """
-    digest = hashlib.sha256(raw_token.encode("utf-8")).hexdigest()  # DOT's token checksum
+    digest = token_digest(raw_token)  # DOT's token checksum
     token = AccessToken.objects.select_related("user").filter(token_checksum=digest).first()
     if token is None or token.is_expired() or token.user is None:
         raise InvalidToken("The access token is invalid or expired.")

@@ -70,7 +70,7 @@ def register_token_issue(*, form: Any, presented_thumbprint: str | None) -> Any:
                   "redirect_uris": "", "algorithm": ""},
     )
     scope = " ".join(sorted(requested))
-    issued = tokens._access_token_create(
+    issued = tokens.access_token_create(
         application_id=application.pk, user=None, scope=scope,
         lifetime=tokens.access_token_lifetime(),
     )

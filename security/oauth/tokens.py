@@ -36,6 +36,7 @@ from bank.api.errors import InvalidArrangementError
 from security import audit, scopes
 from security.consent import services as consent_services
 from security.consent.models import AccessTokenBinding, Arrangement, ArrangementStatus
+from security.crypto import token_digest
 from security.oauth.authorization import authorization_amendment_complete
 from security.oauth.errors import (
     InvalidGrant,
@@ -108,11 +109,6 @@ class IssuedAccessToken:
     expires_in: int
 
 
-def token_digest(raw: str) -> str:
-    """DOT's lookup checksum (TokenChecksumField): hex SHA-256 of the token."""
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
-
-
 def access_token_lifetime() -> timedelta:
     """BANK_ACCESS_TOKEN_SECONDS, refused outside CDS's 2-10 minutes rather than clamped."""
     seconds = settings.BANK_ACCESS_TOKEN_SECONDS
@@ -162,7 +158,7 @@ def _arrangement_usable(arrangement: Arrangement, now: datetime) -> bool:
 
 
 # Issuance ------------------------------------------------------------------------------
-def _access_token_create(
+def access_token_create(
     *,
     application_id: int,
     user: User | None,
@@ -210,7 +206,7 @@ def arrangement_access_token_issue(
     product = arrangement.software_product
     if product.client_id is None:
         raise InvalidGrant("The arrangement's software product has no client here.")
-    issued = _access_token_create(
+    issued = access_token_create(
         application_id=product.client_id, user=user, scope=scope, lifetime=lifetime
     )
     AccessTokenBinding.objects.create(
@@ -527,7 +523,7 @@ def client_credentials_exchange(
         raise InvalidScope(f"client_credentials is only for the {CDR_REGISTRATION_SCOPE} scope.")
     if CDR_REGISTRATION_SCOPE not in registration.scope.split():
         raise InvalidScope(f"The registration does not include {CDR_REGISTRATION_SCOPE}.")
-    issued = _access_token_create(
+    issued = access_token_create(
         application_id=registration.application_id, user=None, scope=CDR_REGISTRATION_SCOPE,
         lifetime=access_token_lifetime(),
     )

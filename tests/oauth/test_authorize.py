@@ -18,6 +18,7 @@ from accounts.models import Account, User
 from security import audit
 from security.consent import services as consent_services
 from security.consent.models import Arrangement, ArrangementStatus
+from security.crypto import token_digest as code_digest
 from security.models import AuditEvent
 from security.oauth import jarm
 from security.oauth.authorization import (
@@ -31,7 +32,6 @@ from security.oauth.authorization import (
     authorization_amendment_complete,
     authorization_decide,
     authorization_pending_get,
-    code_digest,
 )
 from security.oauth.endpoints import issuer
 from security.oauth.errors import InvalidGrant
