@@ -139,3 +139,17 @@ def correspondence_addresses(*, context: AccessContext) -> list[CustomerAddress]
         if found:
             return found
     return []
+
+
+def accounts_eligible_for_sharing(*, customer: Customer) -> QuerySet[Account]:
+    """Accounts a customer may choose to share in a new consent: open ones they hold.
+
+    The consent pages list exactly these, and the authorization server accepts no others, so
+    a tampered form cannot add an account the page never offered.
+    """
+    return (
+        Account.objects.filter(account_holders__customer=customer, open_status="OPEN")
+        .select_related("product")
+        .distinct()
+        .order_by("pk")
+    )

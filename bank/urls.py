@@ -21,6 +21,8 @@ urlpatterns = [
     path(CDR + "discovery/", include(discovery_urls)),
     path("admin/", admin.site.urls),
     path("mock-register/", include("bank.register_mock.urls")),
+    # The customer's consent pages (CONSENT_START_PATH in security/oauth/views/authorize.py).
+    path("consent/", include("security.consent.urls")),
     # The authorization server sits at the issuer's root (discovery, JWKS, PAR, token...).
     path("", include(oauth_urls)),
 ]

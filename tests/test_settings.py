@@ -20,6 +20,8 @@ GOOD_PROD_ENV = {
     "BANK_REGISTER_BASE_URL": "https://api.cdr.gov.au",
     "BANK_REGISTER_JWKS_URI": "https://api.cdr.gov.au/cdr-register/v1/jwks",
     "BANK_RESOURCE_ID_KEY": "cHJvZC10ZXN0LWtleS0wMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWZ4eA",
+    "EMAIL_URL": "smtp+tls://bank:relay-password@smtp.internal:587",
+    "BANK_OTP_FROM_EMAIL": "no-reply@bank.example.com",
 }
 
 
@@ -52,7 +54,8 @@ def test_prod_refuses_to_start_without(missing):
     ("name", "value"),
     [("DJANGO_SECRET_KEY", "short"), ("DATABASE_URL", "sqlite:////tmp/x.db"),
      ("BANK_PUBLIC_BASE_URL", "http://bank.example.com"),
-     ("BANK_RESOURCE_ID_KEY", "dG9vLXNob3J0"), ("BANK_RESOURCE_ID_KEY", "not base64!")],
+     ("BANK_RESOURCE_ID_KEY", "dG9vLXNob3J0"), ("BANK_RESOURCE_ID_KEY", "not base64!"),
+     ("EMAIL_URL", "smtp://relay.internal:25")],
 )
 def test_prod_refuses_weak_values(name, value):
     result = load_settings("bank.settings.prod", {**GOOD_PROD_ENV, name: value})

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "security.apps.SecurityConfig",
     "security.recipients.apps.RecipientsConfig",
     "security.consent.apps.ConsentConfig",
+    "security.login.apps.LoginConfig",
     "security.oauth.apps.OAuthConfig",
     "accounts.apps.AccountsConfig",
     "transactions.apps.TransactionsConfig",
@@ -143,6 +144,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "no-referrer"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# A plain page (no stack of reasons) when a form's CSRF check fails.
+CSRF_FAILURE_VIEW = "security.consent.views.csrf_failure"
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = 63_072_000  # two years
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -229,6 +232,14 @@ BANK_MOCK_REGISTER_KEYS_DIR = env.str(
 # The Data Holder Brand ID the Register issued this bank: iss/sub of the JWTs the bank signs
 # for recipients (arrangement revocation notices). Empty: the issuer URL stands in (demo).
 BANK_DATA_HOLDER_BRAND_ID = env.str("BANK_DATA_HOLDER_BRAND_ID", default="")
+
+# CUSTOMER LOGIN (security/login) -------------------------------------------------------
+# How one-time codes reach customers (security/login/channels.py): email in production; the
+# demo and tests write the same email to BANK_OTP_OUTBOX_DIR instead (prod.py refuses it).
+BANK_OTP_CHANNEL = "security.login.channels.EmailOtpChannel"
+BANK_OTP_OUTBOX_DIR = env.str("BANK_OTP_OUTBOX_DIR", default=str(VAR_DIR / "outbox"))
+BANK_OTP_FROM_EMAIL = env.str("BANK_OTP_FROM_EMAIL", default="no-reply@demobank.example")
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
 # OAUTH 2 (django-oauth-toolkit) -------------------------------------------------------
 # https://django-oauth-toolkit.readthedocs.io/en/latest/settings.html

@@ -36,3 +36,5 @@ BANK_REGISTER_BASE_URL = env.str(
 BANK_REGISTER_JWKS_URI = env.str(
     "BANK_REGISTER_JWKS_URI", default=BANK_REGISTER_BASE_URL + "/cdr-register/v1/jwks"
 )
+# RELAXED: one-time codes are written to the outbox directory instead of being emailed.
+BANK_OTP_CHANNEL = "security.login.channels.OutboxOtpChannel"

@@ -35,6 +35,22 @@ if BANK_MOCK_REGISTER_ENABLED or BANK_ALLOW_HTTP_CLIENT_URIS:  # noqa: F405
 # The resource-ID key (until the key-management issue moves it into the HSM).
 BANK_RESOURCE_ID_KEY = mandatory("BANK_RESOURCE_ID_KEY")
 decode_resource_id_key(BANK_RESOURCE_ID_KEY)  # 64 bytes of base64url, or no start
+# One-time codes go to customers by email (security/login/channels.py): an SMTP relay with
+# TLS is mandatory, e.g. smtp+tls://user:password@relay.internal:587.
+mandatory("EMAIL_URL")
+_email = env.email_url("EMAIL_URL")
+if not (_email.get("EMAIL_USE_TLS") or _email.get("EMAIL_USE_SSL")):
+    raise ImproperlyConfigured("EMAIL_URL must use TLS (smtp+tls:// or smtp+ssl://).")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"]
+EMAIL_PORT = _email["EMAIL_PORT"]
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+EMAIL_TIMEOUT = 10
+BANK_OTP_CHANNEL = "security.login.channels.EmailOtpChannel"
+BANK_OTP_FROM_EMAIL = mandatory("BANK_OTP_FROM_EMAIL")
 # HSTS preload is a one-way commitment only the owner of the real domain can make.
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]

@@ -49,3 +49,9 @@ BANK_SIGNING_KEYS_DIR = env.str(
 # RELAXED: test clients and the mock Register serve http://testserver and localhost.
 BANK_ALLOW_HTTP_CLIENT_URIS = True
 BANK_MOCK_REGISTER_ENABLED = True
+# RELAXED: one-time codes are written to the outbox directory instead of being emailed.
+BANK_OTP_CHANNEL = "security.login.channels.OutboxOtpChannel"
+BANK_OTP_OUTBOX_DIR = env.str(
+    "BANK_OTP_OUTBOX_DIR",
+    default=str(Path(tempfile.gettempdir()) / f"bank-test-outbox-{os.getuid()}"),
+)

@@ -64,6 +64,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -71,6 +72,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, Grant, RefreshToken
 
 from accounts.models import Account, Customer, User
+from accounts.selectors import accounts_eligible_for_sharing
 from security import audit
 from security.consent.models import Arrangement, ArrangementStatus
 from security.consent.services import arrangement_create
@@ -135,6 +137,9 @@ class PendingAuthorization:
     """What the consent pages show and ask about. Holds no secret and no redirect URI."""
 
     handle: str
+    #: scheme://host[:port] of the redirect URI, for the pages' CSP `form-action` (the
+    #: decision's 303 goes there); the full URI, with its path, stays with the server.
+    redirect_origin: str
     client_id: str
     client_name: str
     software_product_id: str
@@ -225,8 +230,10 @@ def authorization_pending_get(*, handle: str) -> PendingAuthorization:
     params = AuthorizationParameters.from_json(authorization.pushed.parameters)
     registration = authorization.pushed.registration
     product = registration.software_product
+    redirect = urlsplit(params.redirect_uri)
     return PendingAuthorization(
         handle=authorization.handle,
+        redirect_origin=f"{redirect.scheme}://{redirect.netloc}",
         client_id=registration.client_id,
         client_name=registration.application.name,
         software_product_id=product.software_product_id,
@@ -238,6 +245,64 @@ def authorization_pending_get(*, handle: str) -> PendingAuthorization:
         requested_acr=params.acr_values,
         acr_essential=params.acr_essential,
         expires_at=authorization.expires_at,
+    )
+
+
+#: The consent pages' stages, in order; `authorization_stage_record` only moves forward.
+_PAGE_STAGES = (
+    AuthorizationRequest.Stage.IDENTIFICATION,
+    AuthorizationRequest.Stage.AUTHENTICATION,
+    AuthorizationRequest.Stage.ACCOUNT_SELECTION,
+    AuthorizationRequest.Stage.AUTHORISATION,
+)
+
+
+def authorization_stage_record(*, handle: str, stage: AuthorizationRequest.Stage) -> None:
+    """Note how far the customer got (for the abandonment metrics). Forward only, and only
+    while the authorization is pending: a late or replayed page cannot rewrite history."""
+    if stage not in _PAGE_STAGES:
+        raise ValueError(f"The consent pages do not record {stage}.")
+    earlier = _PAGE_STAGES[: _PAGE_STAGES.index(stage)]
+    AuthorizationRequest.objects.filter(
+        handle=handle, status=AuthorizationRequest.Status.PENDING, stage__in=earlier,
+        expires_at__gt=timezone.now(),
+    ).update(stage=stage)
+
+
+@dataclass(frozen=True)
+class AmendedArrangement:
+    """What the customer already shares under the arrangement a request wants to amend."""
+
+    scopes: tuple[str, ...]
+    account_ids: frozenset[int]
+    sharing_expires_at: datetime | None
+    created_at: datetime
+
+
+def authorization_amended_arrangement(*, handle: str, user: User) -> AmendedArrangement | None:
+    """For an amending request, the current terms of the arrangement it amends, if it is this
+    customer's and still active; else None (a request for someone else's arrangement shows
+    as a new consent, and `authorization_decide` refuses it with access_denied)."""
+    pending = authorization_pending_get(handle=handle)
+    if not pending.amends_arrangement or user.customer_id is None:
+        return None
+    authorization = AuthorizationRequest.objects.select_related(
+        "pushed__registration__software_product").get(handle=handle)
+    params = AuthorizationParameters.from_json(authorization.pushed.parameters)
+    arrangement = (
+        Arrangement.objects.filter(
+            cdr_arrangement_id=params.cdr_arrangement_id,
+            software_product=authorization.pushed.registration.software_product,
+            customer_id=user.customer_id, status=ArrangementStatus.ACTIVE,
+        ).prefetch_related("accounts").first()
+    )
+    if arrangement is None or arrangement.is_expired():
+        return None
+    return AmendedArrangement(
+        scopes=tuple(sorted(arrangement.scope.split())),
+        account_ids=frozenset(account.pk for account in arrangement.accounts.all()),
+        sharing_expires_at=arrangement.sharing_expires_at,
+        created_at=arrangement.created_at,
     )
 
 
@@ -273,6 +338,9 @@ def authorization_decide(
             else audit.Actor(audit.ActorType.ANONYMOUS)
         )
         _audit_declined(actor, authorization, registration, reason="customer_declined")
+        AuthorizationRequest.objects.filter(pk=authorization.pk).update(
+            stage=AuthorizationRequest.Stage.REJECTED
+        )
         return _error_url(registration, params, "access_denied", "The customer declined.")
 
     customer = _customer_of(user)
@@ -317,6 +385,10 @@ def authorization_decide(
     GrantContext.objects.create(
         grant=grant, arrangement=arrangement, auth_time=auth_time, acr=acr,
         sharing_duration=params.sharing_duration, replaces=replaces,
+        authorization_request=authorization,
+    )
+    AuthorizationRequest.objects.filter(pk=authorization.pk).update(
+        stage=AuthorizationRequest.Stage.CODE_ISSUED
     )
     audit.audit_record(
         actor=actor,
@@ -404,13 +476,9 @@ def _selected_accounts(
     customer: Customer, account_ids: list[int], params: AuthorizationParameters
 ) -> list[Account]:
     wanted = set(account_ids)
-    accounts = list(
-        Account.objects.filter(pk__in=wanted, account_holders__customer=customer)
-        .distinct()
-        .order_by("pk")
-    )
+    accounts = list(accounts_eligible_for_sharing(customer=customer).filter(pk__in=wanted))
     if len(accounts) != len(wanted):
-        raise AuthorizationDecisionInvalid("A customer can share only accounts they hold.")
+        raise AuthorizationDecisionInvalid("A customer can share only open accounts they hold.")
     if not accounts and any(scope.startswith("bank:") for scope in params.scopes):
         raise AuthorizationDecisionInvalid("Banking data needs at least one account.")
     return accounts
@@ -480,6 +548,14 @@ def _audit_declined(
 
 
 # --- the token endpoint's part -------------------------------------------------------------
+
+
+def authorization_code_redeemed(*, grant_context: GrantContext) -> None:
+    """The code became tokens: the authorization is complete (not abandoned)."""
+    if grant_context.authorization_request_id is not None:
+        AuthorizationRequest.objects.filter(pk=grant_context.authorization_request_id).update(
+            stage=AuthorizationRequest.Stage.COMPLETED
+        )
 
 
 @transaction.atomic

@@ -20,8 +20,10 @@ from security.oauth.models import (
 )
 
 USED_CODE_MEMORY = timedelta(days=1)
-# Pushed requests and pending authorizations are kept a day past expiry for investigations.
-EXPIRED_REQUEST_MEMORY = timedelta(days=1)
+# Pushed requests and authorizations are kept eight days past expiry: the CDR metrics report
+# abandoned consent flows by stage for the current day and the seven before it
+# (security/oauth/selectors.py), and investigations need them too.
+EXPIRED_REQUEST_MEMORY = timedelta(days=8)
 
 
 @transaction.atomic

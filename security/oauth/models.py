@@ -113,6 +113,18 @@ class AuthorizationRequest(models.Model):
         DECLINED = "DECLINED"
         EXPIRED = "EXPIRED"
 
+    class Stage(models.TextChoices):
+        """How far the customer got (CDS Get Metrics `abandonmentsByStage`): the stage an
+        authorization that never led to tokens was abandoned at."""
+
+        IDENTIFICATION = "IDENTIFICATION", "preIdentification"
+        AUTHENTICATION = "AUTHENTICATION", "preAuthentication"
+        ACCOUNT_SELECTION = "ACCOUNT_SELECTION", "preAccountSelection"
+        AUTHORISATION = "AUTHORISATION", "preAuthorisation"
+        REJECTED = "REJECTED", "rejected"
+        CODE_ISSUED = "CODE_ISSUED", "failedTokenExchange"
+        COMPLETED = "COMPLETED", "completed"
+
     # Random, unguessable: the consent pages carry it, never the request_uri.
     handle = models.CharField(max_length=64, unique=True)
     pushed = models.OneToOneField(PushedAuthorizationRequest, on_delete=models.CASCADE)
@@ -120,6 +132,7 @@ class AuthorizationRequest(models.Model):
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.IDENTIFICATION)
 
     def __str__(self) -> str:
         return f"Authorization request #{self.pk} ({self.status})"
@@ -140,6 +153,10 @@ class GrantContext(models.Model):
     # Arrangement whose tokens are revoked once this (amending) authorization succeeds.
     replaces = models.ForeignKey(
         Arrangement, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The authorization that issued the code: marked COMPLETED when the code is redeemed.
+    authorization_request = models.ForeignKey(
+        AuthorizationRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     def __str__(self) -> str:

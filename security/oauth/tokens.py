@@ -37,7 +37,10 @@ from security import audit, scopes
 from security.consent import services as consent_services
 from security.consent.models import AccessTokenBinding, Arrangement, ArrangementStatus
 from security.crypto import token_digest
-from security.oauth.authorization import authorization_amendment_complete
+from security.oauth.authorization import (
+    authorization_amendment_complete,
+    authorization_code_redeemed,
+)
 from security.oauth.errors import (
     InvalidGrant,
     InvalidRequest,
@@ -401,6 +404,7 @@ def _code_redeem(
     # authorisation succeeds). Here, in the redeeming transaction and before any token is
     # issued, so an amendment that fails leaves the old tokens alone.
     arrangement = authorization_amendment_complete(grant_context=context, actor=actor)
+    authorization_code_redeemed(grant_context=context)
     scope = arrangement.scope
     access = arrangement_access_token_issue(
         arrangement=arrangement, user=grant.user, scope=scope,

@@ -8,6 +8,7 @@ binding required. Tests talk to it over HTTPS with `requests`/Authlib only.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -40,6 +41,16 @@ class LiveBank:
     workdir: Path
     env: dict[str, str]
     pki: Pki
+
+    @property
+    def outbox(self) -> Path:
+        """Where the bank's demo OTP channel writes its emails (one .eml file each)."""
+        return self.workdir / "outbox"
+
+    def password(self, username: str) -> str:
+        """A demo customer's password, from the credentials file seed_demo wrote."""
+        logins = json.loads((self.workdir / "credentials.json").read_text())["logins"]
+        return next(login["password"] for login in logins if login["username"] == username)
 
     def manage(self, *args: str) -> str:
         done = subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=self.env,
@@ -95,6 +106,7 @@ def live_bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBank]:
         "BANK_REGISTER_JWKS_URI": f"{url}/mock-register/cdr-register/v1/jwks",
         "BANK_OUTBOUND_CA_BUNDLE": str(pki.ca),
         "BANK_LOG_LEVEL": "WARNING",
+        "BANK_OTP_OUTBOX_DIR": str(workdir / "outbox"),
     }
     bank = LiveBank(url=url, ca=pki.ca, workdir=workdir, env=env, pki=pki)
     pki.bank = bank
