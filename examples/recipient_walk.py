@@ -5,10 +5,12 @@
 
 The recipient (examples/recipient.py) is created at the mock Register, fetches its SSA,
 registers with the bank (DCR), pushes an authorization request (PAR), sends the "browser" to
-/authorize, has Jane approve (through the consent hand-over, as the consent pages will), checks
-the JARM response, exchanges the code, reads her accounts, refreshes, introspects and finally
-revokes the arrangement. The demo speaks plain HTTP, so its tokens are not certificate-bound;
-tests/e2e runs the same recipient over TLS with client certificates and binding required.
+/authorize, has Jane go through the consent pages (examples/demo_customer.py: her password
+from var/demo-credentials.json, the one-time code from the email in var/outbox/, her accounts,
+"Authorise"), checks the JARM response, exchanges the code, reads her accounts, refreshes,
+introspects and finally revokes the arrangement. The demo speaks plain HTTP, so its tokens are
+not certificate-bound; tests/e2e runs the same recipient over TLS with client certificates and
+binding required.
 """
 
 from __future__ import annotations
@@ -19,12 +21,17 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urljoin
 
 import requests
 
+from examples.demo_customer import DemoCustomer
 from examples.recipient import Recipient
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Where `make demo` keeps its demo logins and writes its emails (bank/settings/dev.py).
+CREDENTIALS = ROOT / "var" / "demo-credentials.json"
+OUTBOX = Path(os.environ.get("BANK_OTP_OUTBOX_DIR", ROOT / "var" / "outbox"))
 SCOPE = "openid profile bank:accounts.basic:read bank:transactions:read common:customer.basic:read"
 
 
@@ -38,6 +45,14 @@ def manage(*args: str) -> str:
     return done.stdout
 
 
+def demo_password(credentials: Path, username: str) -> str:
+    logins = json.loads(credentials.read_text())["logins"]
+    for login in logins:
+        if login["username"] == username:
+            return str(login["password"])
+    raise SystemExit(f"No demo login {username!r} in {credentials}.")
+
+
 def step(title: str, detail: object = "") -> None:
     text = detail if isinstance(detail, str) else json.dumps(detail, indent=2)[:1200]
     print(f"\n== {title}\n{text}")
@@ -47,7 +62,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bank", default="http://localhost:8000")
     parser.add_argument("--customer", default="jane.citizen")
+    parser.add_argument("--credentials", type=Path, default=CREDENTIALS,
+                        help="the demo logins seed_demo wrote (default: %(default)s)")
+    parser.add_argument("--outbox", type=Path, default=OUTBOX,
+                        help="where the demo bank writes its emails (default: %(default)s)")
     options = parser.parse_args()
+    password = demo_password(options.credentials, options.customer)
 
     recipient = Recipient(options.bank, ca_bundle=True, cert=None)  # type: ignore[arg-type]
     base = recipient.start()
@@ -67,14 +87,17 @@ def main() -> None:
 
     request_uri, verifier, state = recipient.par(scope=SCOPE, sharing_duration=7 * 86_400)
     step("Pushed authorization request (PAR)", request_uri)
-    browser = requests.get(recipient.authorize_url(request_uri), allow_redirects=False, timeout=10)
-    handle = browser.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
-    step(f"/authorize answered {browser.status_code}, to the consent pages",
-         browser.headers["Location"])
-    redirect = manage("authorization_approve", "--handle", handle, "--user", options.customer)
-    redirect = redirect.strip()
+    authorize_url = recipient.authorize_url(request_uri)
+    browser = requests.get(authorize_url, allow_redirects=False, timeout=10)
+    consent_url = urljoin(authorize_url, browser.headers["Location"])
+    step(f"/authorize answered {browser.status_code}, to the consent pages", consent_url)
+    customer = DemoCustomer(options.bank, ca_bundle=True, outbox=options.outbox,
+                            username=options.customer, password=password)
+    redirect = customer.consent(consent_url, redirect_uri=recipient.redirect_uri)
+    step(f"{options.customer} logged in (password, then the code from the email in "
+         f"{options.outbox}), chose accounts and authorised", customer.shared)
     claims = recipient.jarm(redirect, state=state)
-    step("The customer approved; JARM response verified with the bank's JWKS",
+    step("Back at the recipient; JARM response verified with the bank's JWKS",
          {k: claims[k] for k in ("iss", "aud", "exp")})
 
     token = recipient.token(code=claims["code"], code_verifier=verifier)

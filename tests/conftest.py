@@ -1,14 +1,18 @@
 """Fixtures and the service-marker policy shared by the whole suite.
 
-Tests marked `postgres` or `redis` need that real service. The embedded run (`make test`)
-leaves them out and says so at the end; the services run (`make test-services`) runs them,
-and under CI=true a missing service fails the run instead of skipping.
+Tests marked `postgres` or `redis` need that real service; tests marked `browser` need
+Chromium and Playwright (they bring their own live bank, so both runs have them). The embedded
+run (`make test`) leaves out what this machine lacks and says so at the end; the services run
+(`make test-services`) has the services; under CI=true anything missing fails the run instead
+of skipping.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,10 +21,17 @@ from django.test import Client
 
 from tests.cdr_error_table import TITLES
 
+#: The browser the `browser` tests drive (Playwright does not download one here).
+CHROMIUM = os.environ.get("BANK_CHROMIUM", "/usr/bin/chromium")
+
 SERVICE_MARKERS = {
     "postgres": "PostgreSQL (set DATABASE_URL=postgres://..., or run `make test-services`)",
     "redis": "Redis (set REDIS_URL=redis://..., or run `make test-services`)",
+    "browser": f"Chromium at {CHROMIUM} (`apt-get install chromium`, or set BANK_CHROMIUM) "
+               "and Playwright (`make venv`)",
 }
+#: What `make test` goes without on purpose (`make test-services` has them).
+EMBEDDED_RUN_LACKS = {"postgres", "redis"}
 _left_out: dict[str, list[str]] = {}
 
 
@@ -29,6 +40,8 @@ def _service_available(marker: str) -> bool:
         return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     if marker == "redis":
         return bool(getattr(settings, "REDIS_URL", ""))
+    if marker == "browser":
+        return Path(CHROMIUM).is_file() and importlib.util.find_spec("playwright") is not None
     return False
 
 
@@ -39,17 +52,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     deselected: list[pytest.Item] = []
     for item in items:
         missing = [m for m in SERVICE_MARKERS if item.get_closest_marker(m) and not _service_available(m)]
+        # By design the embedded profile is the no-services run; Chromium is wanted in both.
+        by_design = embedded_run and set(missing) <= EMBEDDED_RUN_LACKS
         if not missing:
             kept.append(item)
-        elif embedded_run:
-            # By design: the embedded profile is the no-services run.
-            deselected.append(item)
-            for m in missing:
-                _left_out.setdefault(m, []).append(item.nodeid)
-        elif in_ci:
+        elif in_ci and not by_design:
             item.user_properties.append(("missing_service", ",".join(missing)))
             kept.append(item)
             _left_out.setdefault("CI-FAILURE", []).append(item.nodeid)
+        elif embedded_run:
+            deselected.append(item)
+            for m in missing:
+                _left_out.setdefault(m, []).append(item.nodeid)
         else:
             reason = "; ".join(f"needs {SERVICE_MARKERS[m]}" for m in missing)
             item.add_marker(pytest.mark.skip(reason=reason))
@@ -62,14 +76,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_runtest_setup(item: pytest.Item) -> None:
     missing = dict(item.user_properties).get("missing_service")
     if missing:
-        pytest.fail(f"CI=true and the service(s) {missing} are not configured", pytrace=False)
+        needs = "; ".join(SERVICE_MARKERS[m] for m in str(missing).split(","))
+        pytest.fail(f"CI=true and this test needs what is missing here: {needs}", pytrace=False)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     failures = _left_out.pop("CI-FAILURE", None)
     if failures:
         terminalreporter.write_line(
-            f"FAILED: {len(failures)} service-backed tests could not run under CI=true.", red=True
+            f"FAILED: {len(failures)} tests could not run under CI=true (missing service or "
+            "browser).", red=True
         )
     for marker, nodeids in _left_out.items():
         terminalreporter.write_line(

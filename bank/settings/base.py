@@ -141,7 +141,10 @@ CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_SAMESITE = "Strict"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# same-origin, not no-referrer: under no-referrer browsers send `Origin: null` with a form
+# POST, which Django's CSRF check rightly refuses (consent pages, admin). Nothing leaves the
+# bank's origin either way; redirects to recipients say no-referrer themselves (jarm.py).
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # A plain page (no stack of reasons) when a form's CSRF check fails.
@@ -312,6 +315,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "oauth-records-purge": {
         "task": "security.oauth.tasks.oauth_records_purge",
+        "schedule": 3600.0,
+    },
+    "login-records-purge": {
+        "task": "security.login.tasks.login_records_purge",
         "schedule": 3600.0,
     },
 }

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.utils import timezone
+
 from security import scopes
 
 
@@ -126,7 +128,8 @@ def sharing_period(seconds: int, *, now: datetime) -> str:
     if seconds == 0:
         return ("Once only: the app can collect your data one time, now. It will not have "
                 "ongoing access.")
-    end = now + timedelta(seconds=seconds)
+    # The customer's calendar (TIME_ZONE, Australia/Sydney), like every date on the pages.
+    end = timezone.localtime(now + timedelta(seconds=seconds))
     return f"Until {end:%-d %B %Y} ({_duration(seconds)})"
 
 

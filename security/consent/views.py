@@ -155,13 +155,15 @@ def _harden(response: HttpResponse, *, form_targets: str = "") -> HttpResponse:
 def _unavailable(request: HttpRequest, exc: AuthorizationUnavailable) -> HttpResponse:
     expired = isinstance(exc, AuthorizationExpired)
     status = 404 if isinstance(exc, AuthorizationNotFound) else 410
-    response = render(request, "consent/unavailable.html", {"expired": expired}, status=status)
+    response = render(request, "consent/unavailable.html",
+                      {"expired": expired, "brand_name": settings.BANK_BRAND_NAME}, status=status)
     return _harden(response)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: a plain page instead of Django's, saying nothing about why."""
-    return _harden(render(request, "consent/csrf_failure.html", status=403))
+    return _harden(render(request, "consent/csrf_failure.html",
+                          {"brand_name": settings.BANK_BRAND_NAME}, status=403))
 
 
 def _page(

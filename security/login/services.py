@@ -332,3 +332,19 @@ def _otp_check(
                              counts=reason is not _Reason.OTP_CLOSED)
     left = OTP_MAX_ATTEMPTS - row.attempts if row is not None else 0
     return reason, left, locked
+
+
+# --- housekeeping ----------------------------------------------------------------------
+
+#: How long a spent code or an idle failure counter is kept (investigations, a day's view).
+LOGIN_RECORD_MEMORY = timedelta(days=1)
+
+
+def login_records_purge() -> dict[str, int]:
+    """Delete codes that expired more than a day ago, and failure counters untouched for a
+    day that hold no running lock-out (a counter under lock is kept until the lock ends)."""
+    cutoff = timezone.now() - LOGIN_RECORD_MEMORY
+    codes = OneTimeCode.objects.filter(expires_at__lt=cutoff).delete()[0]
+    throttles = LoginThrottle.objects.filter(updated_at__lt=cutoff).exclude(
+        locked_until__gt=timezone.now()).delete()[0]
+    return {"one_time_codes": codes, "login_throttles": throttles}

@@ -254,6 +254,8 @@ def test_expired_and_unknown_handles_show_a_page_and_redirect_nowhere(start, jan
         expires_at=timezone.now() - timedelta(seconds=1))
     response = Browser().get(url(handle))
     assert response.status_code == 410 and b"This request has expired" in response.content
+    assert b"<title>This request has expired" not in response.content
+    assert b"Request not available \xc2\xb7 Demo Bank</title>" in response.content
     assert "Location" not in response
     for bad in ("A" * 43, "short", "%3Cscript%3E" + "a" * 30):
         response = Browser().get(url(bad))

@@ -74,3 +74,9 @@ def test_changes_are_worded_scope_by_scope():
 ])
 def test_sharing_period_in_plain_words(seconds, words):
     assert sharing_period(seconds, now=NOW).startswith(words)
+
+
+def test_sharing_period_ends_on_the_customers_calendar_day():
+    # 20:00 UTC on 28 November is 07:00 on 29 November in Sydney (TIME_ZONE).
+    evening_utc = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
+    assert sharing_period(3600, now=evening_utc).startswith("Until 29 November 2026")

@@ -298,6 +298,7 @@ def test_posts_without_the_csrf_token_are_refused_and_change_nothing(start, jane
     response = browser.post(url(handle), {"customer_id": "jane.citizen", "password": PASSWORD})
     assert response.status_code == 403
     assert b"Please try again" in response.content and b"CSRF" not in response.content
+    assert b"Demo Bank</title>" in response.content
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
     forged = browser.post(url(handle), {"customer_id": "jane.citizen", "password": PASSWORD,
                                         "csrfmiddlewaretoken": "x" * 64})
@@ -325,7 +326,7 @@ def test_every_page_refuses_framing_and_caching(start, jane, outbox):
         assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp
         assert "script-src" not in csp, "the pages need no script"
         assert page["Cache-Control"] == "no-store"
-        assert page["Referrer-Policy"] == "no-referrer"
+        assert page["Referrer-Policy"] == "same-origin"
     # Forms may post here and to the recipient's redirect origin only.
     assert "form-action 'self' https://recipient.example;" in pages[0]["Content-Security-Policy"]
 

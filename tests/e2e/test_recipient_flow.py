@@ -1,19 +1,20 @@
 """The whole journey of a data recipient nobody here wrote, over real HTTPS with mTLS.
 
-SSA from the mock Register -> DCR -> PAR -> authorization (approved through the hand-over
-interface the consent pages will use) -> JARM -> token exchange with a client certificate ->
-resource calls -> refresh -> introspection -> arrangement revocation; and the attacks:
-a stolen token presented with another certificate, calls after revocation.
+SSA from the mock Register -> DCR -> PAR -> authorization (a scripted customer logs in and
+approves on the consent pages: examples/demo_customer.py) -> JARM -> token exchange with a
+client certificate -> resource calls -> refresh -> introspection -> arrangement revocation; and
+the attacks: a stolen token presented with another certificate, calls after revocation.
 """
 
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
 
+from examples.demo_customer import DemoCustomer
 from examples.recipient import Recipient
 
 SCOPE = "openid profile bank:accounts.basic:read bank:transactions:read common:customer.basic:read"
@@ -44,9 +45,13 @@ def _authorize(live_bank, recipient, *, sharing_duration=86_400, username="jane.
     to_consent = requests.get(recipient.authorize_url(request_uri), verify=str(live_bank.ca),
                               allow_redirects=False, timeout=10)
     assert to_consent.status_code == 303
-    handle = to_consent.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
-    # The customer logs in and approves (the consent pages' hand-over interface).
-    redirect = live_bank.manage("authorization_approve", "--handle", handle, "--user", username).strip()
+    consent_url = urljoin(recipient.authorize_url(request_uri), to_consent.headers["Location"])
+    assert urlsplit(consent_url).path.startswith("/consent/")
+    # The customer logs in (password, then the code emailed to the outbox) and approves on the
+    # consent pages, sharing every account offered.
+    customer = DemoCustomer(live_bank.url, ca_bundle=str(live_bank.ca), outbox=live_bank.outbox,
+                            username=username, password=live_bank.password(username))
+    redirect = customer.consent(consent_url, redirect_uri=recipient.redirect_uri)
     assert redirect.startswith(recipient.redirect_uri + "?")
     claims = recipient.jarm(redirect, state=state)
     assert claims["state"] == state == "s" * 80

@@ -37,6 +37,8 @@ class Command(BaseCommand):
             f"  Outages      curl -H 'x-v: 1' {base}/cds-au/v1/discovery/outages",
             f"  Admin        {base}/admin/",
             "  Resource API make demo-token [CUSTOMER=john.citizen]  (prints a token + curl)",
+            "  Consent      make demo-walk  (a recipient goes through the consent pages)",
+            f"  Codes        one-time login codes are emailed to {settings.BANK_OTP_OUTBOX_DIR}/",
             "",
         ]
         if staff:
