@@ -132,6 +132,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # SECURITY -----------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#security
+# __Host- names: the browser accepts them only Secure, from this host, for path /, so a
+# sibling subdomain cannot plant a session or CSRF cookie (dev.py, on plain HTTP, drops them).
+SESSION_COOKIE_NAME = "__Host-session"
+CSRF_COOKIE_NAME = "__Host-csrftoken"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_SAMESITE = "Strict"
@@ -242,6 +246,8 @@ BANK_DATA_HOLDER_BRAND_ID = env.str("BANK_DATA_HOLDER_BRAND_ID", default="")
 BANK_OTP_CHANNEL = "security.login.channels.EmailOtpChannel"
 BANK_OTP_OUTBOX_DIR = env.str("BANK_OTP_OUTBOX_DIR", default=str(VAR_DIR / "outbox"))
 BANK_OTP_FROM_EMAIL = env.str("BANK_OTP_FROM_EMAIL", default="no-reply@demobank.example")
+# Codes one customer login may be sent per hour, across all its consent flows.
+BANK_OTP_MAX_PER_HOUR = env.int("BANK_OTP_MAX_PER_HOUR", default=10)
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
 # OAUTH 2 (django-oauth-toolkit) -------------------------------------------------------

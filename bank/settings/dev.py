@@ -21,6 +21,8 @@ SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+SESSION_COOKIE_NAME = "sessionid"  # __Host- cookies need Secure
+CSRF_COOKIE_NAME = "csrftoken"
 BANK_PUBLIC_BASE_URL = env.str("BANK_PUBLIC_BASE_URL", default="http://localhost:8000")
 # RELAXED: the demo's OAuth clients may use http://localhost redirect URIs.
 OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"]}  # noqa: F405

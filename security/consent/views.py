@@ -36,12 +36,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import rotate_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.choices import CustomerType
 from accounts.models import Account, Customer, User
 from accounts.selectors import accounts_eligible_for_sharing
 from bank.api.formatting import masked_account_number
@@ -214,6 +217,7 @@ def _next_step(pending: PendingAuthorization, flow: Flow) -> str:
 # --- 1. customer ID and password ------------------------------------------------------------
 
 
+@transaction.non_atomic_requests
 @require_http_methods(["GET", "POST"])
 @consent_page
 def login_view(request: HttpRequest, pending: PendingAuthorization) -> HttpResponse:
@@ -239,7 +243,13 @@ def login_view(request: HttpRequest, pending: PendingAuthorization) -> HttpRespo
         except LoginError as exc:
             error = exc.message
         else:
+            # A new login in this browser: forget other flows (a shared device must not hand
+            # the next person an earlier customer's half-finished consent), new session key,
+            # new CSRF secret.
+            for key in [k for k in request.session.keys() if k.startswith("consent:")]:
+                del request.session[key]
             request.session.cycle_key()
+            rotate_token(request)
             _flow_save(request, pending.handle, Flow(user_id=user.pk, code_id=code.pk))
             authorization_stage_record(handle=pending.handle, stage=Stage.AUTHENTICATION)
             return see_other(_url("consent:code", pending))
@@ -251,6 +261,7 @@ def login_view(request: HttpRequest, pending: PendingAuthorization) -> HttpRespo
 # --- 2. one-time code ------------------------------------------------------------------------
 
 
+@transaction.non_atomic_requests
 @require_http_methods(["GET", "POST"])
 @consent_page
 def code_view(request: HttpRequest, pending: PendingAuthorization) -> HttpResponse:
@@ -291,7 +302,12 @@ def code_view(request: HttpRequest, pending: PendingAuthorization) -> HttpRespon
             flow.authenticated_at = time.time()
             flow.code_id = None
             _flow_save(request, pending.handle, flow)
-            authorization_stage_record(handle=pending.handle, stage=Stage.ACCOUNT_SELECTION)
+            # Without banking data there is no account step: the next page is the decision.
+            authorization_stage_record(
+                handle=pending.handle,
+                stage=Stage.ACCOUNT_SELECTION if _banking_requested(pending)
+                else Stage.AUTHORISATION,
+            )
             return see_other(_next_step(pending, flow))
     return _page(request, pending, "code.html", {
         "form": form, "error": error, "notice": notice, "sent_to": _masked_email(user),
@@ -309,6 +325,7 @@ def _masked_email(user: User) -> str:
 # --- 3. accounts -----------------------------------------------------------------------------
 
 
+@transaction.non_atomic_requests
 @require_http_methods(["GET", "POST"])
 @consent_page
 def accounts_view(request: HttpRequest, pending: PendingAuthorization) -> HttpResponse:
@@ -343,6 +360,7 @@ def _account_label(account: Account) -> str:
 # --- 4. confirm ------------------------------------------------------------------------------
 
 
+@transaction.non_atomic_requests
 @require_http_methods(["GET", "POST"])
 @consent_page
 def confirm_view(request: HttpRequest, pending: PendingAuthorization) -> HttpResponse:
@@ -374,7 +392,7 @@ def confirm_view(request: HttpRequest, pending: PendingAuthorization) -> HttpRes
 
 
 def _confirm_context(pending: PendingAuthorization, user: User, flow: Flow) -> dict[str, Any]:
-    organisation = _customer(user).customer_type == "ORGANISATION"
+    organisation = _customer(user).customer_type == CustomerType.ORGANISATION
     accounts = list(Account.objects.filter(pk__in=flow.account_ids).order_by("pk"))
     context: dict[str, Any] = {
         "clusters": data_clusters(pending.scopes, organisation=organisation),
@@ -401,6 +419,7 @@ def _confirm_context(pending: PendingAuthorization, user: User, flow: Flow) -> d
 # --- cancel ----------------------------------------------------------------------------------
 
 
+@transaction.non_atomic_requests
 @require_POST
 @consent_page
 def cancel_view(request: HttpRequest, pending: PendingAuthorization) -> HttpResponse:

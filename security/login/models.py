@@ -56,6 +56,11 @@ class OneTimeCode(models.Model):
             models.CheckConstraint(
                 condition=Q(expires_at__gt=models.F("created_at")), name="otp_expires_after_created"
             ),
+            # At most one usable code per login and flow, whatever races the senders run.
+            models.UniqueConstraint(
+                fields=["user", "binding"], condition=Q(closed_at__isnull=True),
+                name="otp_one_open_per_flow",
+            ),
         ]
 
     def __str__(self) -> str:

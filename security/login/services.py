@@ -11,24 +11,36 @@ enumeration. Here:
 - Failures are counted per identifier (a keyed digest of it), for identifiers that exist and
   for those that do not, so the lock-out tells an attacker nothing either. Five consecutive
   failures (wrong passwords and wrong codes alike) lock the identifier for one minute, then 2,
-  4, 8 ... up to an hour on each further lock-out; a full login resets the count.
+  4, 8 ... up to an hour on each further lock-out; a full login resets the count. A locked
+  identifier gets no new code and no code of it counts, not even the right one; a lock-out
+  closes every open code of the customer, in every flow.
 - Codes: 6 digits from `secrets`, stored as a keyed digest bound to the flow they were sent
-  for, valid 5 minutes, single use, 3 attempts, at most 3 sent per flow. Sending a new one
-  closes the old one.
+  for, valid 5 minutes, single use, 3 attempts, at most 3 sent per flow and 10 per login per
+  hour (BANK_OTP_MAX_PER_HOUR). Sending a new one closes the old one.
+- Parallel requests cannot multiply attempts: password checks and code checks lock the
+  identifier's throttle row (and code issuing the login's User row) for their transaction.
 
 Every failure and lock-out is audited (reason class only: never the identifier, password or
-code). Failures are written in their own atomic block that commits before the exception is
-raised, so the view's error page cannot roll them back.
+code). Each service runs its own transaction and raises only after it committed; the callers
+(the consent views) are `non_atomic_requests`, so no page, and no exception, can roll a
+failure or its audit row back.
+
+Accepted risk, for the record: anyone who knows a customer ID can keep it locked (5 wrong
+passwords an hour). The back-off caps the lock at an hour; per-source rate limits (the
+transport issue) and alerting on LOGIN_LOCKED_OUT (the audit issue) are the mitigations.
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
@@ -46,6 +58,9 @@ OTP_LENGTH = 6
 OTP_LIFETIME = timedelta(minutes=5)
 OTP_MAX_ATTEMPTS = 3
 OTP_MAX_PER_FLOW = 3
+#: Codes one login may be sent per OTP_WINDOW, whatever the number of flows it starts:
+#: settings.BANK_OTP_MAX_PER_HOUR (10 by default).
+OTP_WINDOW = timedelta(hours=1)
 #: Longest identifier or password looked at: anything longer is simply wrong (and is not
 #: hashed, so a megabyte password costs nothing).
 MAX_IDENTIFIER_LENGTH = 150
@@ -122,7 +137,7 @@ class OtpPurpose:
 
 def identifier_digest(identifier: str) -> str:
     """The throttle key of a login identifier: keyed, so the table is no list of names."""
-    normalised = identifier.strip().casefold()
+    normalised = normalise_identifier(identifier)
     return salted_hmac("bank.login.identifier", normalised, algorithm="sha256").hexdigest()
 
 
@@ -137,80 +152,116 @@ def _code_digest(binding: str, code: str) -> str:
 # --- password --------------------------------------------------------------------------
 
 
+def normalise_identifier(identifier: str) -> str:
+    """The identifier as looked up and as throttled: one string for both, so no spelling of
+    an ID can reach the login under another ID's throttle. NFKC like Django's usernames;
+    case is significant (a differently cased ID is simply another, unknown, ID)."""
+    return unicodedata.normalize("NFKC", identifier.strip())
+
+
 def login_password_check(*, identifier: str, password: str, source_ip: str | None) -> User:
-    """The customer's login for this identifier and password, or LoginFailed / LoginLocked."""
+    """The customer's login for this identifier and password, or LoginFailed / LoginLocked.
+
+    Concurrency: the identifier's throttle row is locked before the lock-out is checked and
+    held while the password is hashed, so parallel guesses at one ID are taken one at a time
+    and each sees the count the previous one left (no burst gets past the lock-out).
+    """
+    identifier = normalise_identifier(identifier)
     digest = identifier_digest(identifier[:MAX_IDENTIFIER_LENGTH])
-    retry_after = _locked_for(digest)
+    with transaction.atomic():
+        throttle = _throttle_for_update(digest)
+        retry_after = _remaining(throttle)
+        if retry_after:
+            _failure_audit(digest, _Reason.LOCKED_OUT, throttle, user=_known_user(identifier),
+                           source_ip=source_ip)
+        else:
+            user = _authenticate(identifier, password)
+            if user is not None:
+                return user
+            retry_after = _failure_count(throttle, _Reason.BAD_CREDENTIALS,
+                                         user=_known_user(identifier), source_ip=source_ip)
+    # Raised after the block has committed: the failure and its audit row stay.
     if retry_after:
-        _failure_record(digest, _Reason.LOCKED_OUT, user=_known_user(identifier),
-                        source_ip=source_ip, counts=False)
         raise LoginLocked(retry_after)
-    user = None
-    if len(identifier) <= MAX_IDENTIFIER_LENGTH and len(password) <= MAX_PASSWORD_LENGTH:
-        found = authenticate(None, username=identifier.strip(), password=password)
-        # Customers only: a staff login is "wrong" here, exactly like an unknown one.
-        if isinstance(found, User) and found.customer_id is not None and not found.is_staff:
-            user = found
-    if user is None:
-        locked = _failure_record(digest, _Reason.BAD_CREDENTIALS,
-                                 user=_known_user(identifier), source_ip=source_ip)
-        if locked:
-            raise LoginLocked(locked)
-        raise LoginFailed()
-    return user
+    raise LoginFailed()
+
+
+def _authenticate(identifier: str, password: str) -> User | None:
+    if len(identifier) > MAX_IDENTIFIER_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
+        return None
+    found = authenticate(None, username=identifier, password=password)
+    # Customers only: a staff login is "wrong" here, exactly like an unknown one.
+    if isinstance(found, User) and found.customer_id is not None and not found.is_staff:
+        return found
+    return None
 
 
 def _known_user(identifier: str) -> User | None:
     """Only for the audit trail (whose customer is being guessed at), never for the answer."""
     if len(identifier) > MAX_IDENTIFIER_LENGTH:
         return None
-    return User.objects.filter(username=identifier.strip(), customer__isnull=False).first()
+    return User.objects.filter(username=identifier, customer__isnull=False).first()
 
 
-def _locked_for(digest: str) -> int:
-    throttle = LoginThrottle.objects.filter(identifier_digest=digest).first()
-    if throttle is None or throttle.locked_until is None:
+def _throttle_for_update(digest: str) -> LoginThrottle:
+    """The identifier's throttle row, locked until the caller's transaction ends."""
+    LoginThrottle.objects.get_or_create(identifier_digest=digest)
+    return LoginThrottle.objects.select_for_update().get(identifier_digest=digest)
+
+
+def _remaining(throttle: LoginThrottle) -> int:
+    if throttle.locked_until is None:
         return 0
     remaining = (throttle.locked_until - timezone.now()).total_seconds()
     return max(0, int(-(-remaining // 1)))
 
 
-def _failure_record(
-    digest: str, reason: _Reason, *, user: User | None, source_ip: str | None,
-    counts: bool = True,
+def _failure_count(
+    throttle: LoginThrottle, reason: _Reason, *, user: User | None, source_ip: str | None,
 ) -> int:
-    """Count a failure (committed even if the caller's request later rolls back: its own
-    atomic block, and the callers raise only after it). Returns the lock-out in seconds when
-    this failure started one, else 0."""
+    """Count a failure on a locked throttle row; the lock-out in seconds if this failure
+    started one (every open code of the customer is then closed, in every flow), else 0."""
     locked_seconds = 0
-    with transaction.atomic():
-        throttle, _ = LoginThrottle.objects.get_or_create(identifier_digest=digest)
-        throttle = LoginThrottle.objects.select_for_update().get(pk=throttle.pk)
-        if counts:
-            throttle.failures += 1
-            if throttle.failures >= MAX_FAILURES:
-                duration = min(LOCKOUT_FIRST * (2 ** throttle.lockouts), LOCKOUT_MAX)
-                throttle.lockouts += 1
-                throttle.failures = 0
-                throttle.locked_until = timezone.now() + duration
-                locked_seconds = int(duration.total_seconds())
-            throttle.save()
-        subject = ("customer", user.customer_id) if user is not None else (
-            "login_identifier", digest[:16])
+    throttle.failures += 1
+    if throttle.failures >= MAX_FAILURES:
+        duration = min(LOCKOUT_FIRST * (2 ** throttle.lockouts), LOCKOUT_MAX)
+        throttle.lockouts += 1
+        throttle.failures = 0
+        throttle.locked_until = timezone.now() + duration
+        locked_seconds = int(duration.total_seconds())
+        if user is not None:
+            OneTimeCode.objects.filter(user=user, closed_at__isnull=True).update(
+                closed_at=timezone.now())
+    throttle.save()
+    _failure_audit(throttle.identifier_digest, reason, throttle, user=user, source_ip=source_ip)
+    if locked_seconds:
+        subject_type, subject_id = _subject(throttle.identifier_digest, user)
         audit.audit_record(
-            actor=audit.Actor(audit.ActorType.ANONYMOUS),
-            event_type=LOGIN_FAILED, outcome=audit.Outcome.DENIED,
-            subject_type=subject[0], subject_id=subject[1] or "", source_ip=source_ip,
-            detail={"reason": reason.value, "failures": throttle.failures},
+            actor=audit.Actor.system("login"), event_type=LOGIN_LOCKED_OUT,
+            outcome=audit.Outcome.DENIED, subject_type=subject_type, subject_id=subject_id,
+            source_ip=source_ip,
+            detail={"lockout_seconds": locked_seconds, "lockouts": throttle.lockouts},
         )
-        if locked_seconds:
-            audit.audit_record(
-                actor=audit.Actor.system("login"), event_type=LOGIN_LOCKED_OUT,
-                outcome=audit.Outcome.DENIED, subject_type=subject[0],
-                subject_id=subject[1] or "", source_ip=source_ip,
-                detail={"lockout_seconds": locked_seconds, "lockouts": throttle.lockouts},
-            )
     return locked_seconds
+
+
+def _subject(digest: str, user: User | None) -> tuple[str, str]:
+    if user is not None and user.customer_id is not None:
+        return "customer", str(user.customer_id)
+    return "login_identifier", digest[:16]
+
+
+def _failure_audit(
+    digest: str, reason: _Reason, throttle: LoginThrottle, *, user: User | None,
+    source_ip: str | None,
+) -> None:
+    subject_type, subject_id = _subject(digest, user)
+    audit.audit_record(
+        actor=audit.Actor(audit.ActorType.ANONYMOUS),
+        event_type=LOGIN_FAILED, outcome=audit.Outcome.DENIED,
+        subject_type=subject_type, subject_id=subject_id, source_ip=source_ip,
+        detail={"reason": reason.value, "failures": throttle.failures},
+    )
 
 
 def _success_record(user: User, *, source_ip: str | None, acr: str) -> None:
@@ -230,43 +281,74 @@ def _success_record(user: User, *, source_ip: str | None, acr: str) -> None:
 def otp_send(
     *, user: User, binding: str, purpose: OtpPurpose, source_ip: str | None,
 ) -> OneTimeCode:
-    """Send a new code for this flow (closing any earlier one) and return its row."""
-    now = timezone.now()
-    sent_before = OneTimeCode.objects.filter(user=user, binding=binding).count()
-    if sent_before >= OTP_MAX_PER_FLOW:
-        raise OtpSendLimit()
+    """Send a new code for this flow (closing any earlier one) and return its row.
+
+    Codes are issued one at a time per customer login (its User row is locked), so parallel
+    requests cannot open several codes for one flow or get past the limits: 3 per flow, 10
+    per login per hour. Refused while the login's identifier is locked out. The email goes
+    out after the row is committed, so no transaction waits on the mail server.
+    """
     address = _email_of(user)
-    if address is None:
-        _failure_record(identifier_digest(user.username), _Reason.OTP_UNDELIVERABLE,
-                        user=user, source_ip=source_ip, counts=False)
-        raise OtpNotSent()
-    code = f"{secrets.randbelow(10**OTP_LENGTH):0{OTP_LENGTH}d}"
+    digest = identifier_digest(user.username)
+    refusal: LoginError | None = None
     with transaction.atomic():
-        OneTimeCode.objects.filter(user=user, binding=binding, closed_at__isnull=True).update(
-            closed_at=now)
-        row = OneTimeCode.objects.create(
-            user=user, purpose=OneTimeCode.Purpose.CDR_AUTHORISATION, binding=binding,
-            code_digest=_code_digest(binding, code), created_at=now,
-            expires_at=now + OTP_LIFETIME,
-        )
-        try:
-            otp_channel().send(_message(address, code, purpose))
-        except (OtpUndeliverable, OSError) as exc:
-            raise OtpNotSent() from exc
-        audit.audit_record(
-            actor=audit.Actor.system("login"), event_type=OTP_SENT, subject_type="customer",
-            subject_id=user.customer_id or "", source_ip=source_ip,
-            detail={"channel": "email", "expires_in": int(OTP_LIFETIME.total_seconds())},
-        )
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        throttle = _throttle_for_update(digest)
+        retry_after = _remaining(throttle)
+        now = timezone.now()
+        if retry_after:
+            _failure_audit(digest, _Reason.LOCKED_OUT, throttle, user=user, source_ip=source_ip)
+            refusal = LoginLocked(retry_after)
+        elif (OneTimeCode.objects.filter(user=user, binding=binding).count() >= OTP_MAX_PER_FLOW
+              or OneTimeCode.objects.filter(user=user, created_at__gt=now - OTP_WINDOW).count()
+              >= settings.BANK_OTP_MAX_PER_HOUR):
+            refusal = OtpSendLimit()
+        elif address is None:
+            _failure_audit(digest, _Reason.OTP_UNDELIVERABLE, throttle, user=user,
+                           source_ip=source_ip)
+            refusal = OtpNotSent()
+        else:
+            code = f"{secrets.randbelow(10**OTP_LENGTH):0{OTP_LENGTH}d}"
+            OneTimeCode.objects.filter(user=user, binding=binding, closed_at__isnull=True).update(
+                closed_at=now)
+            row = OneTimeCode.objects.create(
+                user=user, purpose=OneTimeCode.Purpose.CDR_AUTHORISATION, binding=binding,
+                code_digest=_code_digest(binding, code), created_at=now,
+                expires_at=now + OTP_LIFETIME,
+            )
+    if refusal is not None:
+        raise refusal
+    try:
+        otp_channel().send(_message(str(address), code, purpose))
+    except (OtpUndeliverable, OSError) as exc:
+        OneTimeCode.objects.filter(pk=row.pk).update(closed_at=timezone.now())
+        raise OtpNotSent() from exc
+    audit.audit_record(
+        actor=audit.Actor.system("login"), event_type=OTP_SENT, subject_type="customer",
+        subject_id=user.customer_id or "", source_ip=source_ip,
+        detail={"channel": "email", "expires_in": int(OTP_LIFETIME.total_seconds())},
+    )
     return row
 
 
 def _email_of(user: User) -> str | None:
+    """The customer's preferred email. For an organisation with several logins this is the
+    organisation's address, not the person's: a per-user channel is future work."""
     if user.customer is None:
         return None
     emails = user.customer.email_addresses.order_by("-is_preferred", "pk")
     first = emails.first()
     return first.address if first is not None else None
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def _plain(name: str, limit: int = 80) -> str:
+    """A recipient-chosen name made safe to quote in the bank's email: no control characters
+    or line breaks (no text that passes for the bank's own), and not too long."""
+    flat = " ".join(_CONTROL.sub(" ", name).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _message(address: str, code: str, purpose: OtpPurpose) -> OtpMessage:
@@ -276,8 +358,8 @@ def _message(address: str, code: str, purpose: OtpPurpose) -> OtpMessage:
         subject="Your one-time code to share your data",
         body=(
             f"Your one-time code is {code}\n\n"
-            f"Use it to share your data with {purpose.software_product_name} "
-            f"({purpose.recipient_name}) under the Consumer Data Right. It expires in "
+            f"Use it to share your data with {_plain(purpose.software_product_name)} "
+            f"({_plain(purpose.recipient_name)}) under the Consumer Data Right. It expires in "
             f"{minutes} minutes and works only once.\n\n"
             "Never tell anyone this code, including anyone who says they are from the bank. "
             "If you did not ask to share your data, do not use it and let us know.\n"
@@ -290,7 +372,7 @@ def otp_verify(
     acr: str,
 ) -> datetime:
     """Check a code; the authentication time on success. Raises OtpWrong (try again),
-    OtpClosed (start again) or LoginLocked (the identifier is now locked)."""
+    OtpClosed (start again) or LoginLocked (the identifier is locked out: no code counts)."""
     outcome, left, locked = _otp_check(code_id, user, binding, code, source_ip)
     if outcome is None:
         now = timezone.now()
@@ -306,32 +388,36 @@ def otp_verify(
 def _otp_check(
     code_id: int, user: User, binding: str, code: str, source_ip: str | None,
 ) -> tuple[_Reason | None, int, int]:
-    now = timezone.now()
+    """(None, 0, 0) on success, else (reason, attempts left, lock-out seconds); commits."""
     digest = identifier_digest(user.username)
     with transaction.atomic():
+        throttle = _throttle_for_update(digest)
+        now = timezone.now()
+        retry_after = _remaining(throttle)
+        if retry_after:
+            # Locked out: even the right code does not count, and no code stays open.
+            OneTimeCode.objects.filter(user=user, closed_at__isnull=True).update(closed_at=now)
+            _failure_audit(digest, _Reason.LOCKED_OUT, throttle, user=user, source_ip=source_ip)
+            return _Reason.LOCKED_OUT, 0, retry_after
         row = (OneTimeCode.objects.select_for_update()
                .filter(pk=code_id, user=user, binding=binding).first())
         if row is None or row.closed_at is not None or row.expires_at <= now:
-            reason = _Reason.OTP_CLOSED
-        else:
-            entered = code.strip()
-            valid = (len(entered) == OTP_LENGTH and entered.isascii() and entered.isdigit()
-                     and hmac.compare_digest(row.code_digest, _code_digest(binding, entered)))
-            if valid:
-                OneTimeCode.objects.filter(pk=row.pk).update(closed_at=now)
-                return None, 0, 0
-            row.attempts += 1
-            if row.attempts >= OTP_MAX_ATTEMPTS:
-                row.closed_at = now
-                reason = _Reason.OTP_ATTEMPTS_EXHAUSTED
-            else:
-                reason = _Reason.OTP_WRONG
-            row.save(update_fields=["attempts", "closed_at"])
-    # A closed or expired code is not a guess: it is not counted against the identifier.
-    locked = _failure_record(digest, reason, user=user, source_ip=source_ip,
-                             counts=reason is not _Reason.OTP_CLOSED)
-    left = OTP_MAX_ATTEMPTS - row.attempts if row is not None else 0
-    return reason, left, locked
+            # A closed or expired code is not a guess: not counted against the identifier.
+            _failure_audit(digest, _Reason.OTP_CLOSED, throttle, user=user, source_ip=source_ip)
+            return _Reason.OTP_CLOSED, 0, 0
+        entered = code.strip()
+        if (len(entered) == OTP_LENGTH and entered.isascii() and entered.isdigit()
+                and hmac.compare_digest(row.code_digest, _code_digest(binding, entered))):
+            OneTimeCode.objects.filter(pk=row.pk).update(closed_at=now)
+            return None, 0, 0
+        row.attempts += 1
+        reason = _Reason.OTP_WRONG
+        if row.attempts >= OTP_MAX_ATTEMPTS:
+            row.closed_at = now
+            reason = _Reason.OTP_ATTEMPTS_EXHAUSTED
+        row.save(update_fields=["attempts", "closed_at"])
+        locked = _failure_count(throttle, reason, user=user, source_ip=source_ip)
+        return reason, OTP_MAX_ATTEMPTS - row.attempts, locked
 
 
 # --- housekeeping ----------------------------------------------------------------------

@@ -59,6 +59,7 @@ code, state, nonce or cdr_arrangement_id goes into the trail.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import uuid
 from collections.abc import Mapping
@@ -230,10 +231,9 @@ def authorization_pending_get(*, handle: str) -> PendingAuthorization:
     params = AuthorizationParameters.from_json(authorization.pushed.parameters)
     registration = authorization.pushed.registration
     product = registration.software_product
-    redirect = urlsplit(params.redirect_uri)
     return PendingAuthorization(
         handle=authorization.handle,
-        redirect_origin=f"{redirect.scheme}://{redirect.netloc}",
+        redirect_origin=_origin(params.redirect_uri),
         client_id=registration.client_id,
         client_name=registration.application.name,
         software_product_id=product.software_product_id,
@@ -408,6 +408,24 @@ def authorization_decide(
         registration=registration, redirect_uri=params.redirect_uri, state=params.state,
         code=code,
     )
+
+
+_ORIGIN = re.compile(r"https?://(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?")
+
+
+def _origin(uri: str) -> str:
+    """scheme://host[:port] of a redirect URI, rebuilt from its parts (never its userinfo)
+    and allow-listed, since it goes into a CSP header: "" if it has anything unusual."""
+    parts = urlsplit(uri)
+    try:
+        port = parts.port
+    except ValueError:
+        return ""
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    origin = f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+    return origin if _ORIGIN.fullmatch(origin) else ""
 
 
 def _pending(authorization: AuthorizationRequest | None, now: datetime) -> AuthorizationRequest:

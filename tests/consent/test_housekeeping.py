@@ -40,7 +40,7 @@ def test_abandoned_flows_expire_and_are_audited_with_their_stage(start, jane, ou
 def test_login_records_purge_keeps_what_still_matters(jane, db):
     now = timezone.now()
     old = OneTimeCode.objects.create(
-        user=jane, purpose="CDR_AUTHORISATION", binding="b", code_digest="d",
+        user=jane, purpose="CDR_AUTHORISATION", binding="a", code_digest="d",
         created_at=now - timedelta(days=2), expires_at=now - timedelta(days=2) + timedelta(minutes=5))
     live = OneTimeCode.objects.create(
         user=jane, purpose="CDR_AUTHORISATION", binding="b", code_digest="d",

@@ -335,9 +335,9 @@ def test_cookies_are_httponly_secure_strict_and_short_lived(start, jane, outbox)
     handle = start()
     browser = Browser()
     page = browser.get(url(handle))
-    csrf = page.cookies["csrftoken"]
+    csrf = page.cookies["__Host-csrftoken"]
     response = browser.submit(url(handle), {"customer_id": "jane.citizen", "password": PASSWORD})
-    session = response.cookies["sessionid"]
+    session = response.cookies["__Host-session"]
     for cookie in (csrf, session):
         assert cookie["httponly"] is True
         assert cookie["secure"] is True
@@ -347,6 +347,6 @@ def test_cookies_are_httponly_secure_strict_and_short_lived(start, jane, outbox)
     stored = Session.objects.get(session_key=session.value)
     assert stored.expire_date <= timezone.now() + timedelta(minutes=15)
     # The session key changes at each factor (no fixation).
-    before = browser.cookies["sessionid"].value
+    before = browser.cookies["__Host-session"].value
     browser.submit(url(handle, "code"), {"code": outbox.last_code(JANE_EMAIL), "action": "verify"})
-    assert browser.cookies["sessionid"].value != before
+    assert browser.cookies["__Host-session"].value != before
