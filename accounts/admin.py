@@ -14,6 +14,7 @@ from django.http import HttpRequest
 
 from accounts import models
 from bank.api.formatting import amount_string, masked_account_number
+from security.audit import Actor, ActorType
 
 
 @admin.register(models.User)
@@ -55,6 +56,19 @@ class CustomerAdmin(admin.ModelAdmin):
     search_fields = ["=id"]
     date_hierarchy = "last_update_time"
     inlines = [PhoneInline, EmailInline, AddressInline, HoldingInline]
+    actions = ["erase_customers"]
+
+    @admin.action(description="Erase: destroy the customers' keys (irreversible)",
+                  permissions=["delete"])
+    def erase_customers(self, request: HttpRequest, queryset: QuerySet[models.Customer]) -> None:
+        # Imported here: the admin module must load before the consent app's services.
+        from security.consent.erasure import customer_erase
+
+        actor = Actor(ActorType.STAFF, str(request.user.pk))
+        for customer in queryset:
+            customer_erase(customer=customer, actor=actor)
+        self.message_user(request, f"Erased {queryset.count()} customer(s): their personal "
+                                   "data can no longer be decrypted.")
 
 
 class CardArtInline(admin.TabularInline):

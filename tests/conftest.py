@@ -1,16 +1,19 @@
 """Fixtures and the service-marker policy shared by the whole suite.
 
 Tests marked `postgres` or `redis` need that real service; tests marked `browser` need
-Chromium and Playwright (they bring their own live bank, so both runs have them). The embedded
-run (`make test`) leaves out what this machine lacks and says so at the end; the services run
-(`make test-services`) has the services; under CI=true anything missing fails the run instead
-of skipping.
+Chromium and Playwright (they bring their own live bank, so both runs have them); tests marked
+`hsm` need SoftHSM2 and python-pkcs11 (they make their own token, so both runs have them too).
+The embedded run (`make test`) leaves out what this machine lacks and says so at the end; the
+services run (`make test-services`) has the services; under CI=true anything missing fails the
+run instead of skipping.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,12 +26,15 @@ from tests.cdr_error_table import TITLES
 
 #: The browser the `browser` tests drive (Playwright does not download one here).
 CHROMIUM = os.environ.get("BANK_CHROMIUM", "/usr/bin/chromium")
+#: The PKCS#11 module the `hsm` tests load (tests/kms/conftest.py makes the token).
+SOFTHSM_LIBRARY = os.environ.get("BANK_SOFTHSM_LIBRARY", "/usr/lib/softhsm/libsofthsm2.so")
 
 SERVICE_MARKERS = {
     "postgres": "PostgreSQL (set DATABASE_URL=postgres://..., or run `make test-services`)",
     "redis": "Redis (set REDIS_URL=redis://..., or run `make test-services`)",
     "browser": f"Chromium at {CHROMIUM} (`apt-get install chromium`, or set BANK_CHROMIUM) "
                "and Playwright (`make venv`)",
+    "hsm": "SoftHSM2 (`apt-get install softhsm2`) and python-pkcs11 (`make venv`)",
 }
 #: What `make test` goes without on purpose (`make test-services` has them).
 EMBEDDED_RUN_LACKS = {"postgres", "redis"}
@@ -42,7 +48,18 @@ def _service_available(marker: str) -> bool:
         return bool(getattr(settings, "REDIS_URL", ""))
     if marker == "browser":
         return Path(CHROMIUM).is_file() and importlib.util.find_spec("playwright") is not None
+    if marker == "hsm":
+        return (Path(SOFTHSM_LIBRARY).is_file() and shutil.which("softhsm2-util") is not None
+                and _imports("pkcs11"))
     return False
+
+
+def _imports(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -52,7 +69,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     deselected: list[pytest.Item] = []
     for item in items:
         missing = [m for m in SERVICE_MARKERS if item.get_closest_marker(m) and not _service_available(m)]
-        # By design the embedded profile is the no-services run; Chromium is wanted in both.
+        # By design the embedded profile is the no-services run; Chromium and SoftHSM2 are
+        # wanted in both.
         by_design = embedded_run and set(missing) <= EMBEDDED_RUN_LACKS
         if not missing:
             kept.append(item)
@@ -84,8 +102,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     failures = _left_out.pop("CI-FAILURE", None)
     if failures:
         terminalreporter.write_line(
-            f"FAILED: {len(failures)} tests could not run under CI=true (missing service or "
-            "browser).", red=True
+            f"FAILED: {len(failures)} tests could not run under CI=true (missing service, "
+            "browser or HSM).", red=True
         )
     for marker, nodeids in _left_out.items():
         terminalreporter.write_line(
@@ -149,10 +167,32 @@ def _signing_keys() -> None:
     clear_cache()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _local_keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The local key manager's KEK files go to this run's temporary directory, not var/keys."""
+    from security.kms import key_manager_reset
+
+    missing = object()
+    previous = getattr(settings, "BANK_LOCAL_KEYS_DIR", missing)
+    settings.BANK_LOCAL_KEYS_DIR = str(tmp_path_factory.mktemp("kms-keys"))
+    key_manager_reset()
+    yield
+    if previous is missing:
+        del settings.BANK_LOCAL_KEYS_DIR
+    else:
+        settings.BANK_LOCAL_KEYS_DIR = previous
+    key_manager_reset()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Any:
-    """Each test starts with an empty cache (rate-limit slots, JWKS refetch slots...)."""
+    """Each test starts with an empty cache (rate-limit slots, JWKS refetch slots...) and an
+    empty keyring: a data key cached by a test whose transaction rolled back must not seal
+    the next test's rows."""
     from django.core.cache import cache
 
+    from security.encryption.keyring import keyring_forget
+
     cache.clear()
+    keyring_forget()
     yield

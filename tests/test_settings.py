@@ -22,6 +22,9 @@ GOOD_PROD_ENV = {
     "BANK_RESOURCE_ID_KEY": "cHJvZC10ZXN0LWtleS0wMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWZ4eA",
     "EMAIL_URL": "smtp+tls://bank:relay-password@smtp.internal:587",
     "BANK_OTP_FROM_EMAIL": "no-reply@bank.example.com",
+    "BANK_PKCS11_LIBRARY": "/usr/lib/softhsm/libsofthsm2.so",
+    "BANK_PKCS11_TOKEN_LABEL": "bank",
+    "BANK_PKCS11_PIN": "hsm-user-pin-from-the-vault",
 }
 
 
@@ -55,7 +58,7 @@ def test_prod_refuses_to_start_without(missing):
     [("DJANGO_SECRET_KEY", "short"), ("DATABASE_URL", "sqlite:////tmp/x.db"),
      ("BANK_PUBLIC_BASE_URL", "http://bank.example.com"),
      ("BANK_RESOURCE_ID_KEY", "dG9vLXNob3J0"), ("BANK_RESOURCE_ID_KEY", "not base64!"),
-     ("EMAIL_URL", "smtp://relay.internal:25")],
+     ("EMAIL_URL", "smtp://relay.internal:25"), ("BANK_KEY_MANAGER", "local")],
 )
 def test_prod_refuses_weak_values(name, value):
     result = load_settings("bank.settings.prod", {**GOOD_PROD_ENV, name: value})

@@ -23,22 +23,23 @@ from accounts.models.validators import (
     validate_iso_duration,
     validate_mcc,
 )
+from security.encryption.fields import EncryptedCharField, EncryptedModel
 
 
 def _currency_field() -> models.CharField:
     return models.CharField(max_length=3, default="AUD", validators=[validate_currency])
 
 
-class InstalmentPlan(models.Model):
+class InstalmentPlan(EncryptedModel):
     """BankingInstalmentPlan."""
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="instalment_plans")
-    plan_reference = models.CharField(max_length=100)
-    merchant_name = models.CharField(max_length=200)
+    plan_reference = EncryptedCharField(max_length=100)
+    merchant_name = EncryptedCharField(max_length=200)
     merchant_category_code = models.CharField(
         max_length=4, blank=True, default="", validators=[validate_mcc]
     )
-    plan_nickname = models.CharField(max_length=100)
+    plan_nickname = EncryptedCharField(max_length=100)
     creation_date = models.DateField()
     amount = models.DecimalField(**MONEY)
     plan_currency = _currency_field()
@@ -96,7 +97,7 @@ class InstalmentPlanSchedule(models.Model):
         return f"Instalment due {self.due_date}"
 
 
-class Transaction(models.Model):
+class Transaction(EncryptedModel):
     """BankingTransactionV2 / BankingTransactionDetailV3 (extendedData flattened)."""
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="transactions")
@@ -104,15 +105,15 @@ class Transaction(models.Model):
     type = models.CharField(max_length=20, choices=choices.TransactionType.choices)
     amount = models.DecimalField(**MONEY)
     currency = _currency_field()
-    description = models.CharField(max_length=500)
-    reference = models.CharField(max_length=200, blank=True, default="")
-    merchant_name = models.CharField(max_length=200, blank=True, default="")
+    description = EncryptedCharField(max_length=500)
+    reference = EncryptedCharField(max_length=200, blank=True, default="")
+    merchant_name = EncryptedCharField(max_length=200, blank=True, default="")
     merchant_category_code = models.CharField(
         max_length=4, blank=True, default="", validators=[validate_mcc]
     )
     biller_code = models.CharField(max_length=20, blank=True, default="")
-    biller_name = models.CharField(max_length=200, blank=True, default="")
-    crn = models.CharField("CRN", max_length=40, blank=True, default="")
+    biller_name = EncryptedCharField(max_length=200, blank=True, default="")
+    crn = EncryptedCharField("CRN", max_length=40, blank=True, default="")
     apca_number = models.CharField("APCA number", max_length=6, blank=True, default="")
     posting_date_time = models.DateTimeField(null=True, blank=True)
     value_date_time = models.DateTimeField(null=True, blank=True)
@@ -133,13 +134,13 @@ class Transaction(models.Model):
         related_name="transactions",
     )
     # extendedData
-    payer = models.CharField(max_length=200, blank=True, default="")
-    payee = models.CharField(max_length=200, blank=True, default="")
+    payer = EncryptedCharField(max_length=200, blank=True, default="")
+    payee = EncryptedCharField(max_length=200, blank=True, default="")
     extension_utype = models.CharField(
         max_length=16, blank=True, default="", choices=choices.ExtensionUType.choices
     )
-    npp_extended_description = models.CharField(max_length=500, blank=True, default="")
-    npp_end_to_end_id = models.CharField(max_length=35, blank=True, default="")
+    npp_extended_description = EncryptedCharField(max_length=500, blank=True, default="")
+    npp_end_to_end_id = EncryptedCharField(max_length=35, blank=True, default="")
     npp_purpose_code = models.CharField(max_length=35, blank=True, default="")
     npp_service = models.CharField(
         max_length=8, blank=True, default="", choices=choices.NppPaymentService.choices
@@ -242,26 +243,26 @@ class Transaction(models.Model):
             raise ValidationError(errors)
 
 
-class Payee(models.Model):
+class Payee(EncryptedModel):
     """BankingPayeeDetailV2. The type-specific member is stored in flat nullable columns,
     grouped by prefix (domestic_, biller_, international_, wallet_)."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="payees")
     payee_type = models.CharField(max_length=16, choices=choices.PayeeType.choices)
-    nickname = models.CharField(max_length=100)
-    description = models.CharField(max_length=200, blank=True, default="")
+    nickname = EncryptedCharField(max_length=100)
+    description = EncryptedCharField(max_length=200, blank=True, default="")
     creation_date = models.DateField(null=True, blank=True)
 
     # BankingDomesticPayee
     domestic_account_utype = models.CharField(
         max_length=8, blank=True, default="", choices=choices.DomesticPayeeAccountUType.choices
     )
-    domestic_account_name = models.CharField(max_length=200, blank=True, default="")
-    domestic_bsb = models.CharField("BSB", max_length=7, blank=True, default="")
-    domestic_account_number = models.CharField(max_length=34, blank=True, default="")
-    domestic_card_number = models.CharField(max_length=19, blank=True, default="")
-    domestic_payid_name = models.CharField("PayID name", max_length=200, blank=True, default="")
-    domestic_payid_identifier = models.CharField(
+    domestic_account_name = EncryptedCharField(max_length=200, blank=True, default="")
+    domestic_bsb = EncryptedCharField("BSB", max_length=7, blank=True, default="")
+    domestic_account_number = EncryptedCharField(max_length=34, blank=True, default="")
+    domestic_card_number = EncryptedCharField(max_length=19, blank=True, default="")
+    domestic_payid_name = EncryptedCharField("PayID name", max_length=200, blank=True, default="")
+    domestic_payid_identifier = EncryptedCharField(
         "PayID identifier", max_length=256, blank=True, default=""
     )
     domestic_payid_type = models.CharField(
@@ -270,15 +271,15 @@ class Payee(models.Model):
     # BankingBillerPayee
     biller_code = models.CharField(max_length=20, blank=True, default="")
     biller_name = models.CharField(max_length=200, blank=True, default="")
-    biller_crn = models.CharField("CRN", max_length=40, blank=True, default="")
+    biller_crn = EncryptedCharField("CRN", max_length=40, blank=True, default="")
     # BankingInternationalPayee
-    international_beneficiary_name = models.CharField(max_length=200, blank=True, default="")
+    international_beneficiary_name = EncryptedCharField(max_length=200, blank=True, default="")
     international_beneficiary_country = models.CharField(max_length=3, blank=True, default="")
-    international_beneficiary_message = models.CharField(max_length=200, blank=True, default="")
+    international_beneficiary_message = EncryptedCharField(max_length=200, blank=True, default="")
     international_bank_country = models.CharField(max_length=3, blank=True, default="")
-    international_account_number = models.CharField(max_length=34, blank=True, default="")
-    international_bank_address_name = models.CharField(max_length=200, blank=True, default="")
-    international_bank_address = models.CharField(max_length=500, blank=True, default="")
+    international_account_number = EncryptedCharField(max_length=34, blank=True, default="")
+    international_bank_address_name = EncryptedCharField(max_length=200, blank=True, default="")
+    international_bank_address = EncryptedCharField(max_length=500, blank=True, default="")
     international_bic = models.CharField("BIC", max_length=11, blank=True, default="")
     international_fed_wire_number = models.CharField(max_length=9, blank=True, default="")
     international_sort_code = models.CharField(max_length=6, blank=True, default="")
@@ -288,8 +289,8 @@ class Payee(models.Model):
         max_length=20, blank=True, default=""
     )
     # BankingDigitalWalletPayee
-    wallet_name = models.CharField(max_length=200, blank=True, default="")
-    wallet_identifier = models.CharField(max_length=256, blank=True, default="")
+    wallet_name = EncryptedCharField(max_length=200, blank=True, default="")
+    wallet_identifier = EncryptedCharField(max_length=256, blank=True, default="")
     wallet_type = models.CharField(
         max_length=16, blank=True, default="", choices=choices.DigitalWalletType.choices
     )
@@ -409,15 +410,15 @@ class DirectDebit(models.Model):
         return f"Direct debit #{self.pk}"
 
 
-class ScheduledPayment(models.Model):
+class ScheduledPayment(EncryptedModel):
     """BankingScheduledPaymentV2 with its recurrence member flattened."""
 
     from_account = models.ForeignKey(
         Account, on_delete=models.CASCADE, related_name="scheduled_payments"
     )
-    nickname = models.CharField(max_length=100, blank=True, default="")
-    payer_reference = models.CharField(max_length=100, blank=True, default="")
-    payee_reference = models.CharField(max_length=100, blank=True, default="")
+    nickname = EncryptedCharField(max_length=100, blank=True, default="")
+    payer_reference = EncryptedCharField(max_length=100, blank=True, default="")
+    payee_reference = EncryptedCharField(max_length=100, blank=True, default="")
     status = models.CharField(
         max_length=8,
         choices=choices.ScheduledPaymentStatus.choices,
@@ -499,7 +500,7 @@ class ScheduledPayment(models.Model):
             raise ValidationError({"event_description": "Required for an eventBased payment."})
 
 
-class ScheduledPaymentSet(models.Model):
+class ScheduledPaymentSet(EncryptedModel):
     """BankingScheduledPaymentSetV2 (one destination and amount of a scheduled payment)."""
 
     scheduled_payment = models.ForeignKey(
@@ -513,8 +514,8 @@ class ScheduledPaymentSet(models.Model):
     to_payee = models.ForeignKey(
         Payee, null=True, blank=True, on_delete=models.PROTECT, related_name="scheduled_sets"
     )
-    nickname = models.CharField(max_length=100, blank=True, default="")
-    payee_reference = models.CharField(max_length=100, blank=True, default="")
+    nickname = EncryptedCharField(max_length=100, blank=True, default="")
+    payee_reference = EncryptedCharField(max_length=100, blank=True, default="")
     is_amount_calculated = models.BooleanField(default=False)
     amount = models.DecimalField(**MONEY, null=True, blank=True)
     currency = _currency_field()

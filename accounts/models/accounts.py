@@ -18,20 +18,29 @@ from accounts.choices import choices_check
 from accounts.models.customers import Customer
 from accounts.models.products import MONEY, RATE, Product
 from accounts.models.validators import validate_currency, validate_iso_duration
+from security.encryption.fields import (
+    BlindIndexField,
+    EncryptedCharField,
+    EncryptedModel,
+    normalise_digits,
+)
 
 
 def _currency_field() -> models.CharField:
     return models.CharField(max_length=3, default="AUD", validators=[validate_currency])
 
 
-class Account(models.Model):
+class Account(EncryptedModel):
     """BankingAccountV3 / BankingAccountDetailV5. Category is the product's category."""
 
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="accounts")
-    display_name = models.CharField(max_length=200)
-    nickname = models.CharField(max_length=100, blank=True, default="")
-    bsb = models.CharField("BSB", max_length=7, blank=True, default="")
-    account_number = models.CharField(max_length=34)
+    # Customers name their accounts ("Citizen Household"): personal, so encrypted.
+    display_name = EncryptedCharField(max_length=200)
+    nickname = EncryptedCharField(max_length=100, blank=True, default="")
+    bsb = EncryptedCharField("BSB", max_length=7, blank=True, default="")
+    account_number = EncryptedCharField(max_length=34)
+    # Equality lookups by account number (staff search, payments) stay indexed.
+    account_number_index = BlindIndexField(source="account_number", normalise=normalise_digits)
     open_status = models.CharField(
         max_length=8, choices=choices.OpenStatus.choices, default=choices.OpenStatus.OPEN
     )

@@ -17,6 +17,20 @@ from django.db.models import Q
 from accounts import choices
 from accounts.choices import choices_check
 from accounts.models.validators import validate_string_list
+from security.encryption.fields import (
+    BlindIndexField,
+    EncryptedCharField,
+    EncryptedDateField,
+    EncryptedEmailField,
+    EncryptedJSONField,
+    EncryptedModel,
+    normalise_default,
+)
+
+#: Personal data is encrypted under the customer's own key (crypto-shredding): on Customer
+#: itself, and on the rows that belong to a customer.
+OWN_KEY = {"key": "customer", "owner": "self"}
+CUSTOMER_KEY = {"key": "customer", "owner": "customer"}
 
 
 class User(AbstractUser):
@@ -43,33 +57,35 @@ class User(AbstractUser):
             raise ValidationError({"customer": "A staff user cannot act for a customer."})
 
 
-class Customer(models.Model):
+class Customer(EncryptedModel):
     """A bank customer: a person or an organisation (CDR customerUType)."""
 
     customer_type = models.CharField(max_length=16, choices=choices.CustomerType.choices)
     last_update_time = models.DateTimeField()
 
     # CommonPerson
-    first_name = models.CharField(max_length=100, blank=True, default="")
-    last_name = models.CharField(max_length=100, blank=True, default="")
-    middle_names = models.JSONField(default=list, blank=True, validators=[validate_string_list])
-    prefix = models.CharField(max_length=20, blank=True, default="")
-    suffix = models.CharField(max_length=20, blank=True, default="")
+    first_name = EncryptedCharField(max_length=100, blank=True, default="", **OWN_KEY)
+    last_name = EncryptedCharField(max_length=100, blank=True, default="", **OWN_KEY)
+    middle_names = EncryptedJSONField(
+        default=list, blank=True, validators=[validate_string_list], **OWN_KEY
+    )
+    prefix = EncryptedCharField(max_length=20, blank=True, default="", **OWN_KEY)
+    suffix = EncryptedCharField(max_length=20, blank=True, default="", **OWN_KEY)
     occupation_code = models.CharField(max_length=16, blank=True, default="")
     occupation_code_version = models.CharField(
         max_length=32, blank=True, default="", choices=choices.OccupationCodeVersion.choices
     )
-    date_of_birth = models.DateField(null=True, blank=True)
+    date_of_birth = EncryptedDateField(null=True, blank=True, **OWN_KEY)
 
     # CommonOrganisation
-    agent_first_name = models.CharField(max_length=100, blank=True, default="")
-    agent_last_name = models.CharField(max_length=100, blank=True, default="")
+    agent_first_name = EncryptedCharField(max_length=100, blank=True, default="", **OWN_KEY)
+    agent_last_name = EncryptedCharField(max_length=100, blank=True, default="", **OWN_KEY)
     agent_role = models.CharField(max_length=100, blank=True, default="")
-    business_name = models.CharField(max_length=200, blank=True, default="")
-    legal_name = models.CharField(max_length=200, blank=True, default="")
-    short_name = models.CharField(max_length=100, blank=True, default="")
-    abn = models.CharField("ABN", max_length=14, blank=True, default="")
-    acn = models.CharField("ACN", max_length=11, blank=True, default="")
+    business_name = EncryptedCharField(max_length=200, blank=True, default="", **OWN_KEY)
+    legal_name = EncryptedCharField(max_length=200, blank=True, default="", **OWN_KEY)
+    short_name = EncryptedCharField(max_length=100, blank=True, default="", **OWN_KEY)
+    abn = EncryptedCharField("ABN", max_length=14, blank=True, default="", **OWN_KEY)
+    acn = EncryptedCharField("ACN", max_length=11, blank=True, default="", **OWN_KEY)
     is_acnc_registered = models.BooleanField("ACNC registered", null=True, blank=True)
     industry_code = models.CharField(max_length=16, blank=True, default="")
     industry_code_version = models.CharField(
@@ -142,7 +158,7 @@ class Customer(models.Model):
             raise ValidationError(errors)
 
 
-class CustomerPhoneNumber(models.Model):
+class CustomerPhoneNumber(EncryptedModel):
     """CommonPhoneNumber."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phone_numbers")
@@ -151,10 +167,10 @@ class CustomerPhoneNumber(models.Model):
     purpose = models.CharField(max_length=16, choices=choices.PhonePurpose.choices)
     country_code = models.CharField(max_length=6, blank=True, default="")
     area_code = models.CharField(max_length=6, blank=True, default="")
-    number = models.CharField(max_length=20)
-    extension = models.CharField(max_length=10, blank=True, default="")
-    full_number = models.CharField(
-        max_length=40, help_text="RFC 3966 form, e.g. tel:+61-2-9000-0000"
+    number = EncryptedCharField(max_length=20, **CUSTOMER_KEY)
+    extension = EncryptedCharField(max_length=10, blank=True, default="", **CUSTOMER_KEY)
+    full_number = EncryptedCharField(
+        max_length=40, help_text="RFC 3966 form, e.g. tel:+61-2-9000-0000", **CUSTOMER_KEY
     )
 
     class Meta:
@@ -177,7 +193,7 @@ class CustomerPhoneNumber(models.Model):
         return f"Phone #{self.pk} ({self.purpose})"
 
 
-class CustomerEmailAddress(models.Model):
+class CustomerEmailAddress(EncryptedModel):
     """CommonEmailAddress."""
 
     customer = models.ForeignKey(
@@ -186,7 +202,9 @@ class CustomerEmailAddress(models.Model):
     position = models.PositiveIntegerField(default=0)
     is_preferred = models.BooleanField(default=False)
     purpose = models.CharField(max_length=16, choices=choices.EmailPurpose.choices)
-    address = models.EmailField(max_length=254)
+    address = EncryptedEmailField(max_length=254, **CUSTOMER_KEY)
+    # Equality lookups ("which customer has this email?") without decrypting every row.
+    address_index = BlindIndexField(source="address", normalise=normalise_default)
 
     class Meta:
         ordering = ["position", "id"]
@@ -206,7 +224,7 @@ class CustomerEmailAddress(models.Model):
         return f"Email #{self.pk} ({self.purpose})"
 
 
-class CustomerAddress(models.Model):
+class CustomerAddress(EncryptedModel):
     """CommonPhysicalAddressWithPurpose: a simple address or an Australia Post PAF one."""
 
     customer = models.ForeignKey(
@@ -219,26 +237,26 @@ class CustomerAddress(models.Model):
     postcode = models.CharField(max_length=10, blank=True, default="")
     state = models.CharField(max_length=50, blank=True, default="")
     # CommonSimpleAddress
-    mailing_name = models.CharField(max_length=200, blank=True, default="")
-    address_line1 = models.CharField(max_length=200, blank=True, default="")
-    address_line2 = models.CharField(max_length=200, blank=True, default="")
-    address_line3 = models.CharField(max_length=200, blank=True, default="")
+    mailing_name = EncryptedCharField(max_length=200, blank=True, default="", **CUSTOMER_KEY)
+    address_line1 = EncryptedCharField(max_length=200, blank=True, default="", **CUSTOMER_KEY)
+    address_line2 = EncryptedCharField(max_length=200, blank=True, default="", **CUSTOMER_KEY)
+    address_line3 = EncryptedCharField(max_length=200, blank=True, default="", **CUSTOMER_KEY)
     city = models.CharField(max_length=100, blank=True, default="")
     country = models.CharField(max_length=3, blank=True, default="AUS")
     # CommonPAFAddress
-    dpid = models.CharField(max_length=8, blank=True, default="")
+    dpid = EncryptedCharField(max_length=8, blank=True, default="", **CUSTOMER_KEY)
     thoroughfare_number1 = models.PositiveIntegerField(null=True, blank=True)
     thoroughfare_number1_suffix = models.CharField(max_length=2, blank=True, default="")
     thoroughfare_number2 = models.PositiveIntegerField(null=True, blank=True)
     thoroughfare_number2_suffix = models.CharField(max_length=2, blank=True, default="")
     flat_unit_type = models.CharField(max_length=20, blank=True, default="")
-    flat_unit_number = models.CharField(max_length=10, blank=True, default="")
+    flat_unit_number = EncryptedCharField(max_length=10, blank=True, default="", **CUSTOMER_KEY)
     floor_level_type = models.CharField(max_length=20, blank=True, default="")
-    floor_level_number = models.CharField(max_length=10, blank=True, default="")
-    lot_number = models.CharField(max_length=10, blank=True, default="")
-    building_name1 = models.CharField(max_length=100, blank=True, default="")
-    building_name2 = models.CharField(max_length=100, blank=True, default="")
-    street_name = models.CharField(max_length=100, blank=True, default="")
+    floor_level_number = EncryptedCharField(max_length=10, blank=True, default="", **CUSTOMER_KEY)
+    lot_number = EncryptedCharField(max_length=10, blank=True, default="", **CUSTOMER_KEY)
+    building_name1 = EncryptedCharField(max_length=100, blank=True, default="", **CUSTOMER_KEY)
+    building_name2 = EncryptedCharField(max_length=100, blank=True, default="", **CUSTOMER_KEY)
+    street_name = EncryptedCharField(max_length=100, blank=True, default="", **CUSTOMER_KEY)
     street_type = models.CharField(max_length=20, blank=True, default="")
     street_suffix = models.CharField(max_length=10, blank=True, default="")
     postal_delivery_type = models.CharField(max_length=20, blank=True, default="")

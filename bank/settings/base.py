@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "security.recipients.apps.RecipientsConfig",
     "security.consent.apps.ConsentConfig",
     "security.login.apps.LoginConfig",
+    "security.encryption.apps.EncryptionConfig",
     "security.oauth.apps.OAuthConfig",
     "accounts.apps.AccountsConfig",
     "transactions.apps.TransactionsConfig",
@@ -151,6 +152,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Error reports (DEBUG pages, mailed reports) hide every setting that could be a secret,
+# including the HSM PIN, which Django's default pattern would show.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "security.error_reports.SecretSettingsFilter"
 # A plain page (no stack of reasons) when a form's CSRF check fails.
 CSRF_FAILURE_VIEW = "security.consent.views.csrf_failure"
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
@@ -240,6 +244,17 @@ BANK_MOCK_REGISTER_KEYS_DIR = env.str(
 # for recipients (arrangement revocation notices). Empty: the issuer URL stands in (demo).
 BANK_DATA_HOLDER_BRAND_ID = env.str("BANK_DATA_HOLDER_BRAND_ID", default="")
 
+# ENCRYPTION AT REST (security/kms, security/encryption) --------------------------------------
+# Key-encryption keys live in the key manager: an HSM through PKCS#11 in production (its
+# library, token label and user PIN from the environment); dev and test use local key files.
+BANK_KEY_MANAGER = env.str("BANK_KEY_MANAGER", default="pkcs11")
+BANK_PKCS11_LIBRARY = env.str("BANK_PKCS11_LIBRARY", default="")
+BANK_PKCS11_TOKEN_LABEL = env.str("BANK_PKCS11_TOKEN_LABEL", default="")
+BANK_PKCS11_PIN = env.str("BANK_PKCS11_PIN", default="")
+BANK_LOCAL_KEYS_DIR = env.str("BANK_LOCAL_KEYS_DIR", default=str(VAR_DIR / "keys"))
+# Rotation policy: an active data key older than this raises KEY_AGE_EXCEEDED (daily check).
+BANK_KEY_MAX_AGE_DAYS = env.int("BANK_KEY_MAX_AGE_DAYS", default=90)
+
 # CUSTOMER LOGIN (security/login) -------------------------------------------------------
 # How one-time codes reach customers (security/login/channels.py): email in production; the
 # demo and tests write the same email to BANK_OTP_OUTBOX_DIR instead (prod.py refuses it).
@@ -326,6 +341,14 @@ CELERY_BEAT_SCHEDULE = {
     "login-records-purge": {
         "task": "security.login.tasks.login_records_purge",
         "schedule": 3600.0,
+    },
+    "key-rotations-resume": {
+        "task": "security.encryption.tasks.key_rotations_resume",
+        "schedule": 600.0,
+    },
+    "keys-age-check": {
+        "task": "security.encryption.tasks.keys_age_check",
+        "schedule": 86_400.0,
     },
 }
 

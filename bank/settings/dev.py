@@ -38,5 +38,7 @@ BANK_REGISTER_BASE_URL = env.str(
 BANK_REGISTER_JWKS_URI = env.str(
     "BANK_REGISTER_JWKS_URI", default=BANK_REGISTER_BASE_URL + "/cdr-register/v1/jwks"
 )
+# RELAXED: key-encryption keys in files under var/keys/ (0600), not in an HSM.
+BANK_KEY_MANAGER = env.str("BANK_KEY_MANAGER", default="local")
 # RELAXED: one-time codes are written to the outbox directory instead of being emailed.
 BANK_OTP_CHANNEL = "security.login.channels.OutboxOtpChannel"

@@ -51,6 +51,13 @@ EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
 EMAIL_TIMEOUT = 10
 BANK_OTP_CHANNEL = "security.login.channels.EmailOtpChannel"
 BANK_OTP_FROM_EMAIL = mandatory("BANK_OTP_FROM_EMAIL")
+# Keys: the HSM only (security/kms). The PIN is a secret like the others.
+if env.str("BANK_KEY_MANAGER", default="pkcs11") != "pkcs11":
+    raise ImproperlyConfigured("Production keeps its keys in an HSM: BANK_KEY_MANAGER=pkcs11.")
+BANK_KEY_MANAGER = "pkcs11"
+BANK_PKCS11_LIBRARY = mandatory("BANK_PKCS11_LIBRARY")
+BANK_PKCS11_TOKEN_LABEL = mandatory("BANK_PKCS11_TOKEN_LABEL")
+BANK_PKCS11_PIN = mandatory("BANK_PKCS11_PIN")
 # HSTS preload is a one-way commitment only the owner of the real domain can make.
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]

@@ -55,3 +55,10 @@ BANK_OTP_OUTBOX_DIR = env.str(
     "BANK_OTP_OUTBOX_DIR",
     default=str(Path(tempfile.gettempdir()) / f"bank-test-outbox-{os.getuid()}"),
 )
+# RELAXED: key-encryption keys in files of a per-user temporary directory, not in an HSM
+# (tests/kms runs the PKCS#11 backend against SoftHSM2).
+BANK_KEY_MANAGER = env.str("BANK_KEY_MANAGER", default="local")
+BANK_LOCAL_KEYS_DIR = env.str(
+    "BANK_LOCAL_KEYS_DIR",
+    default=str(Path(tempfile.gettempdir()) / f"bank-test-keys-{os.getuid()}"),
+)

@@ -107,6 +107,7 @@ def live_bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBank]:
         "BANK_OUTBOUND_CA_BUNDLE": str(pki.ca),
         "BANK_LOG_LEVEL": "WARNING",
         "BANK_OTP_OUTBOX_DIR": str(workdir / "outbox"),
+        "BANK_LOCAL_KEYS_DIR": str(workdir / "keys"),
         # The suite logs the same demo customers in far more often than a person would.
         "BANK_OTP_MAX_PER_HOUR": "1000",
     }

@@ -27,6 +27,7 @@ from security import scopes as s
 from security.consent.models import AccessTokenBinding, Arrangement, ArrangementStatus
 from security.recipients.models import DataRecipient, SoftwareProduct
 from security.resource_ids import ResourceIds, ResourceKind
+from tests.decrypted import get_decrypted
 
 ALL_SCOPES = tuple(sorted(s.CDR_DATA_SCOPES))
 BASE = "/cds-au/v1"
@@ -63,8 +64,9 @@ class BankData:
         return list(Account.objects.filter(account_holders__customer=self.customer(username)).order_by("id"))
 
     def account(self, username: str, display_name: str) -> Account:
-        return Account.objects.get(
-            account_holders__customer=self.customer(username), display_name=display_name
+        return get_decrypted(
+            Account.objects.filter(account_holders__customer=self.customer(username)),
+            display_name=display_name,
         )
 
 

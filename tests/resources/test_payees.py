@@ -13,6 +13,7 @@ from security.consent.models import ArrangementStatus
 from security.resource_ids import ResourceIds, ResourceKind
 from tests.cdr_schema import assert_cdr_response
 from tests.conftest import assert_cdr_error
+from tests.decrypted import get_decrypted
 from transactions.models import Payee
 
 PAYEES = "banking/payees"
@@ -20,7 +21,8 @@ LINK = "https://bank.example.test/cds-au/v1/banking/payees"
 
 
 def _payee(username: str, nickname: str, bank) -> Payee:
-    return Payee.objects.get(customer=bank.customer(username), nickname=nickname)
+    return get_decrypted(Payee.objects.filter(customer=bank.customer(username)),
+                         nickname=nickname)
 
 
 def _detail(payee_id: str) -> str:

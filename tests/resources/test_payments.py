@@ -28,6 +28,7 @@ from security.context import AccessContext
 from security.resource_ids import ResourceIds, ResourceKind
 from tests.cdr_schema import assert_cdr_response
 from tests.conftest import assert_cdr_error
+from tests.decrypted import get_decrypted, set_fields
 from transactions import payment_selectors as ps
 from transactions.models import (
     DirectDebit,
@@ -378,7 +379,8 @@ def test_bulk_scheduled_payments_of_every_shared_source_account(bank, grant, cdr
 def test_scheduled_payment_body_to_a_shared_account_is_exact(bank, grant, cdr):
     everyday = bank.account("jane.citizen", "Everyday Account")
     saver = bank.account("jane.citizen", "Bonus Saver")
-    payment = ScheduledPayment.objects.get(from_account=everyday, nickname="Save monthly")
+    payment = get_decrypted(ScheduledPayment.objects.filter(from_account=everyday),
+                          nickname="Save monthly")
     g = grant("jane.citizen", accounts=[everyday, saver])
     body = assert_cdr_response(cdr("get", SCHEDULED, g, x_v="3"), "listScheduledPaymentsBulk", version=3)
     assert _by_nickname(body)["Save monthly"] == {
@@ -436,7 +438,7 @@ def test_scheduled_payment_to_an_unshared_account_shows_it_as_a_domestic_payee(b
 def test_scheduled_payment_to_an_account_without_bsb_shows_a_masked_card(bank, grant, cdr):
     everyday = bank.account("priya.sharma", "Everyday Account")
     card = bank.account("priya.sharma", "Platinum Rewards Visa")
-    Account.objects.filter(pk=card.pk).update(bsb="", account_number="4564 9876 5432 1098")
+    set_fields(card, bsb="", account_number="4564 9876 5432 1098")
     g = grant("priya.sharma", accounts=[everyday])
     response = cdr("get", SCHEDULED, g, x_v="3")
     body = assert_cdr_response(response, "listScheduledPaymentsBulk", version=3)
@@ -446,7 +448,8 @@ def test_scheduled_payment_to_an_account_without_bsb_shows_a_masked_card(bank, g
 
 
 def test_scheduled_payment_to_a_payee_by_id_only_with_the_payees_scope(bank, grant, cdr):
-    wallet = Payee.objects.get(customer=bank.customer("jane.citizen"), nickname="PayPal")
+    wallet = get_decrypted(Payee.objects.filter(customer=bank.customer("jane.citizen")),
+                          nickname="PayPal")
     everyday = bank.account("jane.citizen", "Everyday Account")
     with_payees = grant("jane.citizen", accounts=[everyday])
     body = assert_cdr_response(cdr("get", SCHEDULED, with_payees, x_v="3"), "listScheduledPaymentsBulk")
@@ -476,7 +479,8 @@ def test_scheduled_payment_to_a_payee_by_id_only_with_the_payees_scope(bank, gra
 
 def test_inline_payee_card_number_is_masked(bank, grant, cdr):
     everyday = bank.account("john.citizen", "Everyday Account")
-    card_payee = Payee.objects.get(customer=bank.customer("john.citizen"), nickname="Sam card")
+    card_payee = get_decrypted(Payee.objects.filter(customer=bank.customer("john.citizen")),
+                          nickname="Sam card")
     payment = ScheduledPayment.objects.create(
         from_account=everyday, nickname="Sam", payer_reference="Sam", recurrence_utype="onceOff",
         payment_date=date(2027, 1, 15))
@@ -502,7 +506,8 @@ def test_joint_account_payment_to_the_other_holders_payee_and_account(bank, gran
     account's ID; John, with both shared, sees both IDs."""
     household = bank.account("jane.citizen", "Citizen Household")
     john_everyday = bank.account("john.citizen", "Everyday Account")
-    mum = Payee.objects.get(customer=bank.customer("john.citizen"), nickname="Mum")
+    mum = get_decrypted(Payee.objects.filter(customer=bank.customer("john.citizen")),
+                          nickname="Mum")
     payment = ScheduledPayment.objects.create(
         from_account=household, nickname="Household split", payer_reference="Split",
         payee_reference="Household", recurrence_utype="intervalSchedule",
@@ -540,7 +545,8 @@ def test_joint_account_payment_to_the_other_holders_payee_and_account(bank, gran
 def test_multi_part_payment_keeps_set_order_and_last_week_day_recurrence(bank, grant, cdr):
     operating = bank.account("acme.agent", "Acme Operating Account")
     partners = bank.account("acme.agent", "Acme Directors' Account")
-    supplier = Payee.objects.get(customer=bank.customer("acme.agent"), nickname="Widget Parts")
+    supplier = get_decrypted(Payee.objects.filter(customer=bank.customer("acme.agent")),
+                          nickname="Widget Parts")
     g = grant("acme.agent", accounts=[operating, partners])
     body = assert_cdr_response(cdr("get", SCHEDULED, g, x_v="2"), "listScheduledPaymentsBulk", version=2)
     (payment,) = _payments(body)
@@ -652,7 +658,8 @@ def test_scheduled_payments_for_specific_accounts(bank, grant, cdr):
 
 def test_scheduled_payments_for_one_account(bank, grant, cdr):
     john_everyday = bank.account("john.citizen", "Everyday Account")
-    mum = Payee.objects.get(customer=bank.customer("john.citizen"), nickname="Mum")
+    mum = get_decrypted(Payee.objects.filter(customer=bank.customer("john.citizen")),
+                          nickname="Mum")
     g = grant("john.citizen")
     response = cdr("get", _account_scheduled(g.account_id(john_everyday)), g, x_v="2")
     body = assert_cdr_response(response, "listScheduledPayments", version=2)
@@ -985,7 +992,7 @@ def test_another_customers_account_name_never_leaks_through_a_destination(bank, 
     """A payment from Jane's account to Priya's: Priya's private nickname stays Priya's."""
     everyday = bank.account("jane.citizen", "Everyday Account")
     priya = bank.account("priya.sharma", "Everyday Account")
-    Account.objects.filter(pk=priya.pk).update(nickname="Priya secret fund")
+    set_fields(priya, nickname="Priya secret fund")
     payment = ScheduledPayment.objects.create(from_account=everyday, recurrence_utype="eventBased",
                                               event_description="When asked")
     ScheduledPaymentSet.objects.create(scheduled_payment=payment, to_utype="accountId",
