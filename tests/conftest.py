@@ -196,3 +196,6 @@ def _clear_cache() -> Any:
     cache.clear()
     keyring_forget()
     yield
+    # And on the way out: a module fixture set up before the next test's autouse fixtures
+    # must not inherit a key cached here (its row may be rolled back with this test).
+    keyring_forget()

@@ -73,7 +73,8 @@ class Account(EncryptedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Account #{self.pk} {self.display_name}"
+        # Pseudonymous: __str__ lands in logs and in the admin's history, in plaintext.
+        return f"Account #{self.pk}"
 
     @property
     def product_category(self) -> str:

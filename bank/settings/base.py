@@ -320,6 +320,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "data_folder_in": str(VAR_DIR / "broker"),
     "data_folder_out": str(VAR_DIR / "broker"),
     "processed_folder": str(VAR_DIR / "broker" / "processed"),
+    # Broadcast (worker control) files; kombu's default is ./control in the working directory.
+    "control_folder": str(VAR_DIR / "broker" / "control"),
 }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"

@@ -34,6 +34,8 @@ from django.core.exceptions import FieldError
 from django.db import models
 from django.db.models.lookups import Exact
 from django.db.models.query_utils import DeferredAttribute
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_variables
 
 from security import audit
 from security.encryption import keyring
@@ -160,10 +162,14 @@ class EncryptedMixin:
 
     # -- sealing ----------------------------------------------------------------------------
     def context(self, instance: models.Model) -> bytes:
+        """Associated data: table, column, the row's key and, for a customer's data, the
+        customer's key: a row moved to another customer (its foreign key changed) fails."""
         row_key = getattr(instance, "row_key", None)
         if not isinstance(row_key, uuid.UUID):
             raise TypeError(f"{type(instance).__name__} must inherit EncryptedModel.")
-        return f"{self.model._meta.db_table}.{self.column}|".encode() + row_key.bytes
+        owner = self.owner_key(instance)
+        return (f"{self.model._meta.db_table}.{self.column}|".encode() + row_key.bytes
+                + (owner.bytes if owner is not None else b""))
 
     def owner_key(self, instance: models.Model) -> uuid.UUID | None:
         if self.encryption_key == "field":
@@ -174,15 +180,30 @@ class EncryptedMixin:
             raise TypeError(f"{self.attname}: its owner has no row_key.")
         return row_key
 
+    @method_decorator(sensitive_variables())
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         raw = model_instance.__dict__.get(self.attname)
-        if raw is None or raw == "" or isinstance(raw, Sealed):
-            return raw  # unchanged since it was read from this row, or empty
+        if raw is None or raw == "":
+            return raw
         owner = self.owner_key(model_instance)
         dek = keyring.dek_active(purpose=CUSTOMER if owner else FIELD, owner=owner)
+        if isinstance(raw, Sealed):
+            if keyring.key_id_of(raw) == dek.key_id:
+                return raw  # unchanged since it was read from this row, current key
+            # Sealed with a rotated-out key (an instance loaded before a rotation): written
+            # back as it is, it could outlive that key's retirement. Re-seal it (this fails
+            # closed if the old key is already gone).
+            raw = self.unseal(model_instance, raw)
         return Sealed(keyring.seal(self.to_text(raw), context=self.context(model_instance),
                                    dek=dek))
 
+    def value_to_string(self, obj: models.Model) -> str:
+        raise TypeError(
+            f"{self.model.__name__}.{self.attname} is encrypted: dumpdata would write it out "
+            "in plaintext, beyond crypto-shredding's reach. Back up the database instead."
+        )
+
+    @method_decorator(sensitive_variables())
     def unseal(self, instance: models.Model, sealed: Sealed) -> Any:
         try:
             return self.from_text(keyring.open_sealed(sealed, context=self.context(instance)))
@@ -283,6 +304,8 @@ class BlindIndexField(models.CharField):
         return name, path, args, kwargs
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        if self.source not in model_instance.__dict__:
+            return getattr(model_instance, self.attname)  # the source was deferred: unchanged
         raw = model_instance.__dict__.get(self.source)
         if isinstance(raw, Sealed):
             return getattr(model_instance, self.attname)  # the source is unchanged

@@ -24,12 +24,13 @@ import secrets
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from security.encryption.models import DataKey
 from security.kms import KeyManagerError, KeyNotFound, key_manager
@@ -59,11 +60,15 @@ class KeyDestroyed(DecryptionFailed):
 @dataclass(frozen=True)
 class Dek:
     key_id: str
-    material: bytes
+    material: bytes = field(repr=False)  # never in a repr, a log or an error report
 
+
+#: Seconds an unwrapped key stays cached before it is unwrapped again, which re-checks its
+#: state: a key shredded or retired by another process stops working here within this time.
+MATERIAL_TTL = 60.0
 
 _lock = threading.Lock()
-_material: dict[str, bytes] = {}
+_material: dict[str, tuple[float, bytes]] = {}
 _active: dict[tuple[str, uuid.UUID | None], tuple[float, Dek]] = {}
 
 
@@ -99,8 +104,12 @@ def master_kek_label() -> str:
     return label
 
 
-def dek_create(*, purpose: str, owner: uuid.UUID | None = None) -> DataKey:
-    """A new ACTIVE data key for `purpose` (the previous active one becomes DECRYPT_ONLY)."""
+@sensitive_variables()
+def dek_create(*, purpose: str, owner: uuid.UUID | None = None, replace: bool = True) -> DataKey:
+    """A new ACTIVE data key for `purpose`. With `replace` (a rotation) the previous active
+    one becomes DECRYPT_ONLY; without it (first use) an existing active key makes the
+    creation fail (IntegrityError) instead of being demoted: a race between two processes'
+    first writes must not split a blind index or strand a key."""
     manager = key_manager()
     if purpose == Purpose.CUSTOMER:
         if owner is None:
@@ -114,17 +123,30 @@ def dek_create(*, purpose: str, owner: uuid.UUID | None = None) -> DataKey:
     material = os.urandom(DEK_BYTES)
     with transaction.atomic():
         now = timezone.now()
-        DataKey.objects.filter(purpose=purpose, owner=owner, state=State.ACTIVE).update(
-            state=State.DECRYPT_ONLY, state_changed_at=now)
+        if replace:
+            DataKey.objects.filter(purpose=purpose, owner=owner, state=State.ACTIVE).update(
+                state=State.DECRYPT_ONLY, state_changed_at=now)
         key = DataKey.objects.create(
             key_id=key_id, purpose=purpose, owner=owner, kek_label=label,
             wrapped=manager.wrap(label, material, aad=dek_wrap_aad(key_id, purpose)),
             state=State.ACTIVE, state_changed_at=now,
         )
     with _lock:
-        _material[key_id] = material
         _active.pop((purpose, owner), None)
+
+    def remember() -> None:  # only once the key exists for every process
+        _remember(key_id, material)
+
+    transaction.on_commit(remember)
     return key
+
+
+def _remember(key_id: str, material: bytes) -> None:
+    now = time.monotonic()
+    with _lock:
+        for stale in [k for k, (at, _) in _material.items() if now - at > MATERIAL_TTL]:
+            del _material[stale]
+        _material[key_id] = (now, material)
 
 
 def dek_active(*, purpose: str, owner: uuid.UUID | None = None) -> Dek:
@@ -134,28 +156,41 @@ def dek_active(*, purpose: str, owner: uuid.UUID | None = None) -> Dek:
     if cached is not None and time.monotonic() - cached[0] < ACTIVE_KEY_TTL:
         return cached[1]
     row = DataKey.objects.filter(purpose=purpose, owner=owner, state=State.ACTIVE).first()
+    created = row is None
     if row is None:
         try:
             with transaction.atomic():
-                row = dek_create(purpose=purpose, owner=owner)
+                row = dek_create(purpose=purpose, owner=owner, replace=False)
         except IntegrityError:  # another process created it first
             row = DataKey.objects.get(purpose=purpose, owner=owner, state=State.ACTIVE)
+            created = False
     dek = Dek(row.key_id, _unwrap(row))
-    with _lock:
-        _active[cache_key] = (time.monotonic(), dek)
+    if created and transaction.get_connection().in_atomic_block:
+        # Not cached until the key's row commits: a rollback must not leave this process
+        # sealing values with a key the database never got.
+        transaction.on_commit(lambda: _cache_active(cache_key, dek))
+    else:
+        _cache_active(cache_key, dek)
     return dek
 
 
+def _cache_active(cache_key: tuple[str, uuid.UUID | None], dek: Dek) -> None:
+    with _lock:
+        _active[cache_key] = (time.monotonic(), dek)
+
+
+@sensitive_variables()
 def dek_material(key_id: str) -> bytes:
-    material = _material.get(key_id)
-    if material is not None:
-        return material
+    cached = _material.get(key_id)
+    if cached is not None and time.monotonic() - cached[0] < MATERIAL_TTL:
+        return cached[1]
     row = DataKey.objects.filter(key_id=key_id).first()
     if row is None:
         raise DecryptionFailed("The value names a key this bank does not have.")
     return _unwrap(row)
 
 
+@sensitive_variables()
 def _unwrap(row: DataKey) -> bytes:
     if row.state == State.DESTROYED:
         raise KeyDestroyed("The key of this value was destroyed.")
@@ -170,14 +205,14 @@ def _unwrap(row: DataKey) -> bytes:
         raise DecryptionFailed("The key-encryption key is missing.") from exc
     except KeyManagerError as exc:
         raise DecryptionFailed("The data key could not be unwrapped.") from exc
-    with _lock:
-        _material[row.key_id] = material
+    _remember(row.key_id, material)
     return material
 
 
 # --- values --------------------------------------------------------------------------------
 
 
+@sensitive_variables()
 def seal(plaintext: str, *, context: bytes, dek: Dek) -> str:
     nonce = os.urandom(NONCE_BYTES)
     sealed = AESGCM(dek.material).encrypt(nonce, plaintext.encode("utf-8"),
@@ -193,6 +228,7 @@ def key_id_of(ciphertext: str) -> str:
     return key_id
 
 
+@sensitive_variables()
 def open_sealed(ciphertext: str, *, context: bytes) -> str:
     key_id = key_id_of(ciphertext)
     body = ciphertext[len(FORMAT) + len(key_id) + 2:]

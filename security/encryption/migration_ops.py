@@ -114,7 +114,8 @@ def _sealed_row(spec: Encrypted, row_key: uuid.UUID, owner: uuid.UUID | None,
         text = str(value)
         if column in spec.json_columns:
             text = json.dumps(json.loads(text), separators=(",", ":"))
-        context = f"{spec.table}.{column}|".encode() + row_key.bytes
+        context = (f"{spec.table}.{column}|".encode() + row_key.bytes
+                   + (owner.bytes if owner else b""))
         updates[column] = keyring.seal(text, context=context, dek=dek)
     for source, index_column, normaliser in spec.indexes:
         value = plain.get(source)

@@ -182,12 +182,27 @@ def rotation_run(rotation_id: int, *, batch: int = BATCH) -> KeyRotation:
     return KeyRotation.objects.get(pk=rotation_id)
 
 
-def dek_retire(*, key_id: str, actor: audit.Actor) -> DataKey:
-    """Delete a rotated-out key's material once no row uses it (refused otherwise)."""
+#: How long after its rotation finished a key must wait before it may be retired: longer
+#: than any process keeps the previous key as its active one (keyring.ACTIVE_KEY_TTL) and
+#: than a request's transaction, so no write with the old key can still be on its way.
+RETIRE_GRACE = timedelta(minutes=10)
+
+
+def dek_retire(*, key_id: str, actor: audit.Actor, grace: timedelta = RETIRE_GRACE) -> DataKey:
+    """Delete a rotated-out key's material once its rotation is DONE, `grace` has passed and
+    no row uses it (refused otherwise). Instances loaded before the rotation re-seal with the
+    active key when saved (fields.py), so none writes the old key back afterwards."""
     with transaction.atomic():
         key = DataKey.objects.select_for_update().get(key_id=key_id)
         if key.state != State.DECRYPT_ONLY:
             raise KeyInUse(f"Only a rotated-out key can be retired (this one is {key.state}).")
+        finished = KeyRotation.objects.filter(
+            old_key_id=key_id, state=KeyRotation.State.DONE).order_by("-finished_at").first()
+        if key.purpose != Purpose.BLIND_INDEX and (
+                finished is None or finished.finished_at is None
+                or finished.finished_at > timezone.now() - grace):
+            raise KeyInUse(f"Retire a key only {int(grace.total_seconds())} s after its "
+                           "rotation finished.")
         if key.purpose != Purpose.BLIND_INDEX and rows_using(key_id, purpose=key.purpose):
             raise KeyInUse("Rows are still encrypted with this key: finish the rotation first.")
         key.state = State.RETIRED
@@ -273,7 +288,8 @@ def customer_keys_destroy(*, owner: uuid.UUID, actor: audit.Actor, subject_id: s
     with transaction.atomic():
         keys = list(DataKey.objects.select_for_update().filter(
             purpose=Purpose.CUSTOMER, owner=owner).exclude(state=State.DESTROYED))
-        labels = {key.kek_label for key in keys}
+        # The customer's KEK by its name too, whatever rows point at it.
+        labels = {key.kek_label for key in keys} | {f"customer-{owner.hex}"}
         DataKey.objects.filter(pk__in=[k.pk for k in keys]).update(
             state=State.DESTROYED, wrapped=b"", state_changed_at=timezone.now())
         audit.audit_record(actor=actor, event_type=CUSTOMER_ERASED, subject_type="customer",

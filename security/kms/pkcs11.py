@@ -228,6 +228,14 @@ class Pkcs11KeyManager:
                 obj.destroy()
 
         self._run(destroy)
+        # A session whose login the token dropped sees no private object and so "destroys"
+        # nothing without an error. Crypto-shredding must not fail silently: log in afresh,
+        # destroy again, and prove the key is gone.
+        with _state.lock:
+            self._drop_session(close=True)
+        self._run(destroy)
+        if self.kek_exists(label):
+            raise KeyManagerError(f"The KEK labelled {label!r} survived its destruction.")
 
     def kek_labels(self) -> list[str]:
         def labels(session: Session) -> list[str]:

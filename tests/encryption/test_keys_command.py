@@ -36,7 +36,9 @@ def test_status_rotate_retire(seeded_products):
     assert new != old and f"keys retire {old}" in out
     with pytest.raises(CommandError, match="rotated-out"):
         keys("retire", new)
-    assert "Retired" in keys("retire", old)
+    with pytest.raises(CommandError, match="after its rotation finished"):
+        keys("retire", old)
+    assert "Retired" in keys("retire", old, "--grace-seconds", "0")
     assert "RETIRED" in keys("status")
     keyring.keyring_forget()
     assert all(a.account_number for a in Account.objects.all())

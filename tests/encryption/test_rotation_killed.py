@@ -70,7 +70,7 @@ def test_a_killed_rotation_resumes_and_finishes(bank_env, tmp_path):
     assert state == "DONE" and done_after > done_before
     # No row is left on the old key, and every encrypted value still reads.
     assert f"{old_key}" in manage(bank_env, "keys", "status")
-    manage(bank_env, "keys", "retire", old_key)
+    manage(bank_env, "keys", "retire", old_key, "--grace-seconds", "0")
     check = (
         "from transactions.models import Transaction; from accounts.models import Account;"
         "n = sum(1 for t in Transaction.objects.all() if t.description);"

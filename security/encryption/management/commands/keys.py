@@ -3,6 +3,7 @@ tool (security/encryption/rotation.py does the work; every change is audited).""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +35,9 @@ class Command(BaseCommand):
         sub.add_parser("rotate-kek", help="Re-wrap every data key under a new KEK.")
         retire = sub.add_parser("retire", help="Delete a rotated-out key no row uses.")
         retire.add_argument("key_id")
+        retire.add_argument("--grace-seconds", type=int,
+                            default=int(rotation.RETIRE_GRACE.total_seconds()),
+                            help="Time since the rotation finished (default: 10 minutes).")
         sub.add_parser("check-age", help="Alert on keys older than BANK_KEY_MAX_AGE_DAYS.")
         retire_kek = sub.add_parser("retire-kek", help="Destroy a KEK no data key uses.")
         retire_kek.add_argument("label")
@@ -65,7 +69,8 @@ class Command(BaseCommand):
                 rotation.kek_retire(label=options["label"], actor=ACTOR)
                 self.stdout.write(f"Destroyed KEK {options['label']}.")
             elif action == "retire":
-                rotation.dek_retire(key_id=options["key_id"], actor=ACTOR)
+                rotation.dek_retire(key_id=options["key_id"], actor=ACTOR,
+                                    grace=timedelta(seconds=options["grace_seconds"]))
                 self.stdout.write(f"Retired {options['key_id']}: its key material is deleted.")
             elif action == "check-age":
                 late = rotation.keys_age_check(max_age_days=settings.BANK_KEY_MAX_AGE_DAYS)
