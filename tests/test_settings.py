@@ -15,7 +15,6 @@ GOOD_PROD_ENV = {
     "CELERY_BROKER_URL": "amqp://bank@mq.internal:5672//",
     "DJANGO_ALLOWED_HOSTS": "bank.example.com",
     "BANK_PUBLIC_BASE_URL": "https://bank.example.com",
-    "BANK_SIGNING_KEYS_DIR": "/etc/bank/signing-keys",
     "BANK_DATA_HOLDER_BRAND_ID": "a1b2c3d4-brand",
     "BANK_REGISTER_BASE_URL": "https://api.cdr.gov.au",
     "BANK_REGISTER_JWKS_URI": "https://api.cdr.gov.au/cdr-register/v1/jwks",
@@ -72,7 +71,8 @@ def _deploy_check(tmp_path, **overrides):
     keys = tmp_path / "keys"
     generate_signing_keys(keys, kid_suffix="prod-test")
     clean_env = {**{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
-                 **GOOD_PROD_ENV, "BANK_SIGNING_KEYS_DIR": str(keys),
+                 **GOOD_PROD_ENV, "BANK_SIGNING_KEYS_SOURCE": "files",
+                 "BANK_SIGNING_KEYS_DIR": str(keys),
                  "DJANGO_SETTINGS_MODULE": "bank.settings.prod", **overrides}
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                           cwd=ROOT, env=clean_env, capture_output=True, text=True, timeout=120)
@@ -93,6 +93,16 @@ def test_deploy_checks_refuse_an_unusable_authorization_server(tmp_path, overrid
     result = _deploy_check(tmp_path, **overrides)
     assert result.returncode != 0
     assert check in result.stdout + result.stderr
+
+
+def test_prod_with_signing_key_files_needs_their_directory():
+    result = load_settings("bank.settings.prod", {**GOOD_PROD_ENV,
+                                                  "BANK_SIGNING_KEYS_SOURCE": "files"})
+    assert result.returncode != 0
+    assert "BANK_SIGNING_KEYS_DIR" in result.stderr
+    unknown = load_settings("bank.settings.prod", {**GOOD_PROD_ENV,
+                                                   "BANK_SIGNING_KEYS_SOURCE": "vault"})
+    assert unknown.returncode != 0 and "BANK_SIGNING_KEYS_SOURCE" in unknown.stderr
 
 
 def test_secure_defaults_in_base(settings):

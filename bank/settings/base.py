@@ -219,7 +219,9 @@ BANK_TRUSTED_PROXIES = env.list("BANK_TRUSTED_PROXIES", default=[])
 # The issuer (defaults to the public base URL) and the base of its mTLS endpoint aliases.
 BANK_ISSUER = env.str("BANK_ISSUER", default="")
 BANK_MTLS_BASE_URL = env.str("BANK_MTLS_BASE_URL", default="")
-# PS256/ES256 signing keys, `<alg>-<kid>.pem` (security/oauth/signing_keys.py).
+# PS256/ES256 signing keys (security/oauth/signing_keys.py): "files" (`<alg>-<kid>.pem` in
+# BANK_SIGNING_KEYS_DIR) or "key-manager" (inside the HSM, never extractable; prod's default).
+BANK_SIGNING_KEYS_SOURCE = env.str("BANK_SIGNING_KEYS_SOURCE", default="files")
 BANK_SIGNING_KEYS_DIR = env.str("BANK_SIGNING_KEYS_DIR", default=str(VAR_DIR / "pki" / "signing"))
 # Which kid signs, per alg (e.g. "PS256=ps256-2026-11,ES256=es256-2026-11"): lets a new key
 # be published for a while before it signs. Empty: the newest file of each alg signs.

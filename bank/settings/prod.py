@@ -26,7 +26,13 @@ BANK_PUBLIC_BASE_URL = mandatory("BANK_PUBLIC_BASE_URL")
 if not BANK_PUBLIC_BASE_URL.startswith("https://"):
     raise ImproperlyConfigured("BANK_PUBLIC_BASE_URL must be an https:// URL.")
 DEBUG = False
-BANK_SIGNING_KEYS_DIR = mandatory("BANK_SIGNING_KEYS_DIR")
+# The authorization server signs inside the HSM unless told to read PEM files (an issuer that
+# exports its keys from elsewhere).
+BANK_SIGNING_KEYS_SOURCE = env.str("BANK_SIGNING_KEYS_SOURCE", default="key-manager")
+if BANK_SIGNING_KEYS_SOURCE not in {"key-manager", "files"}:
+    raise ImproperlyConfigured("BANK_SIGNING_KEYS_SOURCE must be key-manager or files.")
+if BANK_SIGNING_KEYS_SOURCE == "files":
+    BANK_SIGNING_KEYS_DIR = mandatory("BANK_SIGNING_KEYS_DIR")
 BANK_REGISTER_BASE_URL = mandatory("BANK_REGISTER_BASE_URL")
 BANK_REGISTER_JWKS_URI = mandatory("BANK_REGISTER_JWKS_URI")
 BANK_DATA_HOLDER_BRAND_ID = mandatory("BANK_DATA_HOLDER_BRAND_ID")

@@ -59,6 +59,37 @@ class KeyManager(Protocol):
     def unwrap(self, label: str, blob: bytes, *, aad: bytes) -> bytes: ...
 
 
+class SigningKeyStore(Protocol):
+    """Asymmetric signing keys that never leave the key manager (the authorization server's
+    PS256 and ES256 keys, security/oauth/signing_keys.py). A key's label is its JWS `kid` and
+    starts with its algorithm: `ps256-...` (RSA 3072, RSASSA-PSS SHA-256) or `es256-...`
+    (P-256 ECDSA SHA-256)."""
+
+    def signing_key_create(self, label: str) -> None:
+        """A new key pair for the algorithm the label names; raises KeyExists if taken."""
+
+    def signing_key_destroy(self, label: str) -> None: ...
+
+    def signing_keys_public(self) -> list[tuple[str, bytes]]:
+        """(label, DER SubjectPublicKeyInfo) of every signing key, sorted by label."""
+
+    def sign(self, label: str, data: bytes) -> bytes:
+        """The JWS signature of `data` (RFC 7518 §3.4/§3.5: raw r||s for ES256)."""
+
+
+SIGNING_ALGS = {"ps256": "PS256", "es256": "ES256"}
+
+
+def signing_alg(label: str) -> str:
+    """PS256 or ES256, from the label's prefix; KeyManagerError for anything else."""
+    check_label(label)
+    prefix, _, rest = label.partition("-")
+    if prefix not in SIGNING_ALGS or not rest:
+        raise KeyManagerError(
+            f"Signing key labels are ps256-<name> or es256-<name>, not {label!r}.")
+    return SIGNING_ALGS[prefix]
+
+
 def is_label(label: object) -> bool:
     return isinstance(label, str) and _LABEL.fullmatch(label) is not None
 

@@ -25,12 +25,17 @@ prefork children); it has to call C_Initialize itself. A child notices the new p
 inherited sessions without closing them (with some HSM clients closing would end the parent's
 sessions), re-initialises the library, then opens and logs in its own session.
 
+Signing keys (the authorization server's PS256 and ES256 keys, BANK_SIGNING_KEYS_SOURCE=
+key-manager) are key pairs generated in the same token: the private half is sensitive, never
+extractable, not modifiable, and can only sign; a JWS is signed by one C_Sign.
+
 The PIN is kept in a wrapper whose repr is masked and is never put in a message: python-pkcs11's
 exceptions carry only the return code.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import threading
@@ -39,7 +44,7 @@ from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
 import pkcs11
-from pkcs11 import Attribute, KeyType, Mechanism, MechanismFlag, ObjectClass
+from pkcs11 import MGF, Attribute, KeyType, Mechanism, MechanismFlag, ObjectClass
 from pkcs11.exceptions import (
     DataInvalid,
     DataLenRange,
@@ -56,7 +61,9 @@ from pkcs11.exceptions import (
     UserNotLoggedIn,
 )
 from pkcs11.mechanisms import GCMParams
-from pkcs11.types import DecryptMixin, EncryptMixin, Object, Session
+from pkcs11.types import DecryptMixin, EncryptMixin, Object, PublicKey, Session, SignMixin
+from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
+from pkcs11.util.rsa import encode_rsa_public_key
 
 from security.kms.base import (
     KEK_BYTES,
@@ -68,6 +75,7 @@ from security.kms.base import (
     UnwrapFailed,
     check_label,
     check_wrap_input,
+    signing_alg,
     split_blob,
 )
 
@@ -117,6 +125,39 @@ _KEK_MUST_REPORT: dict[Attribute, Any] = {
     Attribute.VERIFY: False,
     Attribute.DERIVE: False,
 }
+
+
+#: Signing keys: the private half is made inside the token and can sign and nothing else; like a
+#: KEK it is sensitive, never extractable, not modifiable and not copyable.
+_SIGNING_PRIVATE_TEMPLATE: dict[Attribute, Any] = {
+    Attribute.TOKEN: True,
+    Attribute.PRIVATE: True,
+    Attribute.SENSITIVE: True,
+    Attribute.EXTRACTABLE: False,
+    Attribute.MODIFIABLE: False,
+    Attribute.COPYABLE: False,
+}
+_SIGNING_PUBLIC_TEMPLATE: dict[Attribute, Any] = {Attribute.TOKEN: True, Attribute.PRIVATE: False}
+_SIGNING_MUST_REPORT: dict[Attribute, Any] = {
+    Attribute.TOKEN: True,
+    Attribute.SENSITIVE: True,
+    Attribute.ALWAYS_SENSITIVE: True,
+    Attribute.EXTRACTABLE: False,
+    Attribute.NEVER_EXTRACTABLE: True,
+    Attribute.MODIFIABLE: False,
+    Attribute.SIGN: True,
+    Attribute.DECRYPT: False,
+    Attribute.UNWRAP: False,
+}
+_SIGNING_SEARCH: dict[Attribute, Any] = {
+    Attribute.CLASS: ObjectClass.PRIVATE_KEY,
+    Attribute.TOKEN: True,
+    Attribute.SENSITIVE: True,
+    Attribute.EXTRACTABLE: False,
+}
+_SIGNING_KEY_TYPE = {"PS256": KeyType.RSA, "ES256": KeyType.EC}
+RSA_BITS = 3072  # NIST SP 800-57: 128-bit security, as P-256
+ES256_SIGNATURE_BYTES = 64
 
 
 class _Secret:
@@ -281,6 +322,103 @@ class Pkcs11KeyManager:
             return plain
 
         return self._run(decrypt)
+
+    # Signing keys (security/kms/base.py SigningKeyStore) ----------------------------------
+    def signing_key_create(self, label: str) -> None:
+        alg = signing_alg(label)
+
+        def create(session: Session) -> None:
+            if _objects(session, label, {Attribute.CLASS: ObjectClass.PRIVATE_KEY}):
+                raise KeyExists(f"A signing key labelled {label!r} already exists in the token.")
+            options: dict[str, Any] = {
+                "store": True, "label": label,
+                "capabilities": MechanismFlag.SIGN | MechanismFlag.VERIFY,
+                "private_template": _SIGNING_PRIVATE_TEMPLATE,
+                "public_template": _SIGNING_PUBLIC_TEMPLATE,
+            }
+            if alg == "PS256":
+                public, private = session.generate_keypair(KeyType.RSA, RSA_BITS, **options)
+            else:
+                curve = session.create_domain_parameters(
+                    KeyType.EC, {Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")},
+                    local=True)
+                public, private = curve.generate_keypair(**options)
+            try:
+                reported = private.get_attributes(list(_SIGNING_MUST_REPORT))
+                if any(reported.get(a) != v for a, v in _SIGNING_MUST_REPORT.items()):
+                    raise KeyManagerError("The token did not make a sensitive, non-extractable "
+                                          "sign-only key; it was destroyed.")
+                if len(_objects(session, label, {Attribute.CLASS: ObjectClass.PRIVATE_KEY})) != 1:
+                    raise KeyManagerError(f"Another process created {label!r} at the same "
+                                          "time; this copy was destroyed, try again.")
+            except BaseException:
+                private.destroy()
+                public.destroy()
+                raise
+
+        self._run(create, retry=False)
+
+    def signing_key_destroy(self, label: str) -> None:
+        signing_alg(label)
+
+        def destroy(session: Session) -> None:
+            for object_class in (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY):
+                for obj in _objects(session, label, {Attribute.CLASS: object_class}):
+                    obj.destroy()
+
+        self._run(destroy)
+
+    def signing_keys_public(self) -> list[tuple[str, bytes]]:
+        def public_keys(session: Session) -> list[tuple[str, bytes]]:
+            found = []
+            for private in list(session.get_objects(_SIGNING_SEARCH)):
+                label = str(private[Attribute.LABEL] or "")
+                try:
+                    alg = signing_alg(label)
+                except KeyManagerError:
+                    continue  # not one of ours (another application's key in the token)
+                if private[Attribute.KEY_TYPE] != _SIGNING_KEY_TYPE[alg]:
+                    raise KeyManagerError(f"The signing key {label!r} is not a {alg} key.")
+                publics = _objects(session, label, {Attribute.CLASS: ObjectClass.PUBLIC_KEY})
+                if len(publics) != 1:
+                    raise KeyManagerError(f"The signing key {label!r} has no single public key.")
+                encode = encode_rsa_public_key if alg == "PS256" else encode_ec_public_key
+                public = publics[0]
+                if not isinstance(public, PublicKey):
+                    raise KeyManagerError(f"The signing key {label!r} has no public key.")
+                found.append((label, bytes(encode(public))))
+            return sorted(found)
+
+        return self._run(public_keys)
+
+    def sign(self, label: str, data: bytes) -> bytes:
+        alg = signing_alg(label)
+        if not isinstance(data, bytes):
+            raise KeyManagerError("The data to sign must be bytes.")
+
+        def sign(session: Session) -> bytes:
+            found = _objects(session, label, _SIGNING_SEARCH)
+            if len(found) != 1:
+                if not found:
+                    raise KeyNotFound(f"No signing key labelled {label!r} in the token.")
+                raise KeyManagerError(f"Several signing keys are labelled {label!r}.")
+            private = found[0]
+            if (not isinstance(private, SignMixin)
+                    or private[Attribute.KEY_TYPE] != _SIGNING_KEY_TYPE[alg]):
+                raise KeyManagerError(f"The key labelled {label!r} cannot sign {alg}.")
+            if alg == "PS256":
+                # RFC 7518 §3.5: RSASSA-PSS, SHA-256, MGF1 with SHA-256, salt of 32 bytes.
+                signature = private.sign(data, mechanism=Mechanism.SHA256_RSA_PKCS_PSS,
+                                         mechanism_param=(Mechanism.SHA256, MGF.SHA256, 32))
+            else:
+                # Tokens (SoftHSM2 among them) often lack CKM_ECDSA_SHA256: hash here, sign the
+                # digest with CKM_ECDSA, whose output is already JWS's r||s (RFC 7518 §3.4).
+                signature = private.sign(hashlib.sha256(data).digest(), mechanism=Mechanism.ECDSA)
+                if len(signature) != ES256_SIGNATURE_BYTES:
+                    raise KeyManagerError("The token returned a malformed ECDSA signature.")
+            return bytes(signature)
+
+        return self._run(sign)
 
     # Sessions ----------------------------------------------------------------------------
     @contextmanager

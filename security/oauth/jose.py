@@ -36,13 +36,27 @@ class JoseError(Exception):
 
 
 def sign(claims: dict[str, Any], *, alg: str = "PS256", typ: str | None = None) -> str:
+    """A compact JWS (RFC 7515 §7.1) signed by the active key for `alg`.
+
+    Assembled here rather than by jwcrypto because the private key may sit in the HSM: the
+    key object only turns the signing input into a signature.
+    """
+    if alg not in ALLOWED_ALGS:
+        raise JoseError(f"alg {alg!r} is not allowed")
     key = active_key(alg)
     header: dict[str, Any] = {"alg": alg, "kid": key.kid}
     if typ:
         header["typ"] = typ
-    token = jws.JWS(json.dumps(claims, separators=(",", ":")).encode())
-    token.add_signature(key.key, alg=alg, protected=json.dumps(header))
-    return str(token.serialize(compact=True))
+    signing_input = f"{_b64(_json(header))}.{_b64(_json(claims))}"
+    return f"{signing_input}.{_b64(key.sign(signing_input.encode('ascii')))}"
+
+
+def _json(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def unverified_header_and_claims(token: str) -> tuple[dict[str, Any], dict[str, Any]]:

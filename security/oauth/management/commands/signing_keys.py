@@ -7,9 +7,11 @@
 Rotation is two steps on purpose: `rotate` adds the new pair (the newest signs) while the old
 pair stays in the JWKS, so tokens and responses it signed keep verifying; once the longest-
 lived of them has expired (refresh-less ID tokens and JARM live minutes), `retire` removes
-the old key. Workers read the directory at start: reload them (gunicorn HUP) after either.
-Production keys come from the key-management issue's HSM export; this command writes PEM
-files and is for the demo and tests.
+the old key. Workers read the keys at start: reload them (gunicorn HUP) after either.
+
+With BANK_SIGNING_KEYS_SOURCE=key-manager (production) the pair is generated inside the HSM
+and `retire` destroys it there; with "files" the command writes PEM files, for the demo and
+tests only. Both are audited (SIGNING_KEY_CREATED, SIGNING_KEY_RETIRED).
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from security import audit
+from security.kms import KeyManagerError
 from security.oauth import signing_keys
+
+SIGNING_KEY_CREATED = "SIGNING_KEY_CREATED"
+SIGNING_KEY_RETIRED = "SIGNING_KEY_RETIRED"
+ACTOR = audit.Actor.system("manage.py signing_keys")
 
 
 class Command(BaseCommand):
@@ -32,28 +40,51 @@ class Command(BaseCommand):
         parser.add_argument("kid", nargs="?")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        directory = Path(settings.BANK_SIGNING_KEYS_DIR)
-        if options["action"] != "list" and settings.BANK_ENVIRONMENT not in {"dev", "test"}:
-            raise CommandError("Production signing keys are managed in the HSM.")
-        if options["action"] == "rotate":
-            stamp = datetime.now(UTC).strftime("%Y-%m-%d-%H%M%S")
-            for path in signing_keys.generate_signing_keys(directory, kid_suffix=stamp):
-                self.stdout.write(f"added {path.stem}")
-        elif options["action"] == "retire":
-            self._retire(directory, options["kid"])
+        in_key_manager = signing_keys.source() == "key-manager"
+        if (options["action"] != "list" and not in_key_manager
+                and settings.BANK_ENVIRONMENT not in {"dev", "test"}):
+            raise CommandError("Production signing keys live in the HSM "
+                               "(BANK_SIGNING_KEYS_SOURCE=key-manager).")
+        try:
+            if options["action"] == "rotate":
+                self._rotate(in_key_manager)
+            elif options["action"] == "retire":
+                self._retire(in_key_manager, options["kid"])
+        except KeyManagerError as exc:
+            raise CommandError(str(exc)) from exc
         signing_keys.clear_cache()
         for key in signing_keys.signing_keys():
             active = signing_keys.active_key(key.alg).kid == key.kid
             self.stdout.write(f"{key.kid}\t{key.alg}\t{'active' if active else 'retiring'}")
 
-    def _retire(self, directory: Path, kid: str | None) -> None:
+    def _rotate(self, in_key_manager: bool) -> None:
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d-%H%M%S")
+        if in_key_manager:
+            kids = signing_keys.generate_in_key_manager(kid_suffix=stamp)
+        else:
+            directory = Path(settings.BANK_SIGNING_KEYS_DIR)
+            kids = [path.stem for path in
+                    signing_keys.generate_signing_keys(directory, kid_suffix=stamp)]
+        for kid in kids:
+            audit.audit_record(actor=ACTOR, event_type=SIGNING_KEY_CREATED,
+                               subject_type="signing_key", subject_id=kid,
+                               detail={"source": signing_keys.source()})
+            self.stdout.write(f"added {kid}")
+
+    def _retire(self, in_key_manager: bool, kid: str | None) -> None:
         if not kid:
             raise CommandError("Name the kid to retire.")
-        path = directory / f"{kid}.pem"
-        if not path.is_file():
+        signing_keys.clear_cache()
+        known = {key.kid: key for key in signing_keys.signing_keys()}
+        if kid not in known:
             raise CommandError(f"No key {kid}.")
-        alg = kid.split("-", 1)[0].upper()
-        if signing_keys.active_key(alg).kid == kid:
-            raise CommandError(f"{kid} is the active {alg} key: rotate first.")
-        path.unlink()
+        if signing_keys.active_key(known[kid].alg).kid == kid:
+            raise CommandError(f"{kid} is the active {known[kid].alg} key: rotate first.")
+        if in_key_manager:
+            signing_keys.signing_store().signing_key_destroy(kid)
+        else:
+            (Path(settings.BANK_SIGNING_KEYS_DIR) / f"{kid}.pem").unlink()
+        audit.audit_record(actor=ACTOR, event_type=SIGNING_KEY_RETIRED,
+                           subject_type="signing_key", subject_id=kid,
+                           detail={"source": signing_keys.source()})
         self.stdout.write(f"retired {kid}")
