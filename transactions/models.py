@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from accounts import choices
 from accounts.choices import choices_check
 from accounts.models import Account, Customer
+from accounts.models.customers import CUSTOMER_KEY
 from accounts.models.products import MONEY, RATE
 from accounts.models.validators import (
     validate_currency,
@@ -249,21 +250,28 @@ class Payee(EncryptedModel):
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="payees")
     payee_type = models.CharField(max_length=16, choices=choices.PayeeType.choices)
-    nickname = EncryptedCharField(max_length=100)
-    description = EncryptedCharField(max_length=200, blank=True, default="")
+    # The customer's own data: sealed under their key, so erasing them shreds it too.
+    nickname = EncryptedCharField(max_length=100, **CUSTOMER_KEY)
+    description = EncryptedCharField(max_length=200, blank=True, default="", **CUSTOMER_KEY)
     creation_date = models.DateField(null=True, blank=True)
 
     # BankingDomesticPayee
     domestic_account_utype = models.CharField(
         max_length=8, blank=True, default="", choices=choices.DomesticPayeeAccountUType.choices
     )
-    domestic_account_name = EncryptedCharField(max_length=200, blank=True, default="")
-    domestic_bsb = EncryptedCharField("BSB", max_length=7, blank=True, default="")
-    domestic_account_number = EncryptedCharField(max_length=34, blank=True, default="")
-    domestic_card_number = EncryptedCharField(max_length=19, blank=True, default="")
-    domestic_payid_name = EncryptedCharField("PayID name", max_length=200, blank=True, default="")
+    domestic_account_name = EncryptedCharField(
+        max_length=200, blank=True, default="", **CUSTOMER_KEY
+    )
+    domestic_bsb = EncryptedCharField("BSB", max_length=7, blank=True, default="", **CUSTOMER_KEY)
+    domestic_account_number = EncryptedCharField(
+        max_length=34, blank=True, default="", **CUSTOMER_KEY
+    )
+    domestic_card_number = EncryptedCharField(max_length=19, blank=True, default="", **CUSTOMER_KEY)
+    domestic_payid_name = EncryptedCharField(
+        "PayID name", max_length=200, blank=True, default="", **CUSTOMER_KEY
+    )
     domestic_payid_identifier = EncryptedCharField(
-        "PayID identifier", max_length=256, blank=True, default=""
+        "PayID identifier", max_length=256, blank=True, default="", **CUSTOMER_KEY
     )
     domestic_payid_type = models.CharField(
         "PayID type", max_length=16, blank=True, default="", choices=choices.PayIdType.choices
@@ -271,15 +279,25 @@ class Payee(EncryptedModel):
     # BankingBillerPayee
     biller_code = models.CharField(max_length=20, blank=True, default="")
     biller_name = models.CharField(max_length=200, blank=True, default="")
-    biller_crn = EncryptedCharField("CRN", max_length=40, blank=True, default="")
+    biller_crn = EncryptedCharField("CRN", max_length=40, blank=True, default="", **CUSTOMER_KEY)
     # BankingInternationalPayee
-    international_beneficiary_name = EncryptedCharField(max_length=200, blank=True, default="")
+    international_beneficiary_name = EncryptedCharField(
+        max_length=200, blank=True, default="", **CUSTOMER_KEY
+    )
     international_beneficiary_country = models.CharField(max_length=3, blank=True, default="")
-    international_beneficiary_message = EncryptedCharField(max_length=200, blank=True, default="")
+    international_beneficiary_message = EncryptedCharField(
+        max_length=200, blank=True, default="", **CUSTOMER_KEY
+    )
     international_bank_country = models.CharField(max_length=3, blank=True, default="")
-    international_account_number = EncryptedCharField(max_length=34, blank=True, default="")
-    international_bank_address_name = EncryptedCharField(max_length=200, blank=True, default="")
-    international_bank_address = EncryptedCharField(max_length=500, blank=True, default="")
+    international_account_number = EncryptedCharField(
+        max_length=34, blank=True, default="", **CUSTOMER_KEY
+    )
+    international_bank_address_name = EncryptedCharField(
+        max_length=200, blank=True, default="", **CUSTOMER_KEY
+    )
+    international_bank_address = EncryptedCharField(
+        max_length=500, blank=True, default="", **CUSTOMER_KEY
+    )
     international_bic = models.CharField("BIC", max_length=11, blank=True, default="")
     international_fed_wire_number = models.CharField(max_length=9, blank=True, default="")
     international_sort_code = models.CharField(max_length=6, blank=True, default="")
@@ -289,8 +307,8 @@ class Payee(EncryptedModel):
         max_length=20, blank=True, default=""
     )
     # BankingDigitalWalletPayee
-    wallet_name = EncryptedCharField(max_length=200, blank=True, default="")
-    wallet_identifier = EncryptedCharField(max_length=256, blank=True, default="")
+    wallet_name = EncryptedCharField(max_length=200, blank=True, default="", **CUSTOMER_KEY)
+    wallet_identifier = EncryptedCharField(max_length=256, blank=True, default="", **CUSTOMER_KEY)
     wallet_type = models.CharField(
         max_length=16, blank=True, default="", choices=choices.DigitalWalletType.choices
     )

@@ -167,7 +167,11 @@ class EncryptedMixin:
         row_key = getattr(instance, "row_key", None)
         if not isinstance(row_key, uuid.UUID):
             raise TypeError(f"{type(instance).__name__} must inherit EncryptedModel.")
-        owner = self.owner_key(instance)
+        return self.context_for(row_key, self.owner_key(instance))
+
+    def context_for(self, row_key: uuid.UUID, owner: uuid.UUID | None = None) -> bytes:
+        """The same associated data from the row's key (and its customer's row key) alone:
+        for a value read with `.values_list()`, opened with `keyring.sealed_opener()`."""
         return (f"{self.model._meta.db_table}.{self.column}|".encode() + row_key.bytes
                 + (owner.bytes if owner is not None else b""))
 

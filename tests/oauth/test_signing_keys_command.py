@@ -18,6 +18,7 @@ def _run(*args):
     return out.getvalue()
 
 
+@pytest.mark.django_db
 def test_rotate_then_retire(settings, tmp_path):
     settings.BANK_SIGNING_KEYS_DIR = str(tmp_path)
     signing_keys.generate_signing_keys(tmp_path, kid_suffix="2026-01-01-000000")
@@ -35,5 +36,11 @@ def test_rotate_then_retire(settings, tmp_path):
             _run("retire", new_kid)
         assert "retired" in _run("retire", old_kid)
         assert old_kid not in {k["kid"] for k in signing_keys.public_jwks()["keys"]}
+        from security.models import AuditEvent
+
+        assert sorted(AuditEvent.objects.filter(subject_type="signing_key").values_list(
+            "event_type", "subject_id")) == sorted(
+            [("SIGNING_KEY_CREATED", new_kid), ("SIGNING_KEY_CREATED", "es" + new_kid[2:]),
+             ("SIGNING_KEY_RETIRED", old_kid)])
     finally:
         signing_keys.clear_cache()
