@@ -4,10 +4,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DEMO_HOST ?= 127.0.0.1
-DEMO_PORT ?= 8000
+DEMO_PUBLIC_PORT ?= 8443
+DEMO_MTLS_PORT ?= 8444
 PG_URL    ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
-DEMO_ENV  = DJANGO_SETTINGS_MODULE=bank.settings.dev BANK_PUBLIC_BASE_URL=http://localhost:$(DEMO_PORT)
+DEMO_ENV  = DJANGO_SETTINGS_MODULE=bank.settings.dev \
+            BANK_PUBLIC_BASE_URL=https://localhost:$(DEMO_PUBLIC_PORT) \
+            BANK_MTLS_BASE_URL=https://localhost:$(DEMO_MTLS_PORT)
 
 .PHONY: demo demo-token demo-walk test test-services lint bench-seed bench-transactions bench-encryption clean venv
 
@@ -21,21 +24,24 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-## The bank on embedded defaults: SQLite in var/, demo data, HTTP on localhost:8000.
+## The bank on embedded defaults: SQLite in var/, demo data, HTTPS on localhost:8443 (public)
+## and localhost:8444 (mTLS), both with the demo PKI in var/pki/.
 demo: $(STAMP)
 	@mkdir -p var
 	$(DEMO_ENV) $(PY) manage.py pki init
 	$(DEMO_ENV) $(PY) manage.py migrate --no-input -v 0
 	$(DEMO_ENV) $(PY) manage.py collectstatic --no-input -v 0
 	$(DEMO_ENV) $(PY) manage.py seed_demo --if-empty
-	$(DEMO_ENV) $(PY) manage.py demo_banner --bind $(DEMO_HOST):$(DEMO_PORT)
+	$(DEMO_ENV) $(PY) manage.py demo_banner --public-port $(DEMO_PUBLIC_PORT) \
+	    --mtls-port $(DEMO_MTLS_PORT)
 	@mkdir -p var/broker/processed var/broker/control
-	@# Jobs (Register status poll, revocation notices, purges) on the embedded broker; the
-	@# worker stops with the demo (same process group).
+	@# Jobs (Register status poll, revocation notices, purges) on the embedded broker, and the
+	@# public listener, stop with the demo (same process group).
 	$(DEMO_ENV) $(VENV)/bin/celery -A bank worker --beat --loglevel warning \
 	    --schedule var/celerybeat-schedule --concurrency 1 &
-	$(DEMO_ENV) exec $(VENV)/bin/gunicorn bank.wsgi:application \
-	    --bind $(DEMO_HOST):$(DEMO_PORT) --workers 2 --threads 4 --worker-class gthread \
+	$(DEMO_ENV) $(PY) -m bank.serve public --bind $(DEMO_HOST):$(DEMO_PUBLIC_PORT) \
+	    --access-logfile - --log-level info &
+	$(DEMO_ENV) exec $(PY) -m bank.serve mtls --bind $(DEMO_HOST):$(DEMO_MTLS_PORT) \
 	    --access-logfile - --log-level info
 
 ## A bearer token for the running demo (CUSTOMER=jane.citizen by default), with curl lines.
@@ -44,7 +50,8 @@ demo-token: $(STAMP)
 
 ## A data recipient's whole journey against the running demo (SSA, DCR, PAR, tokens, calls).
 demo-walk: $(STAMP)
-	@$(DEMO_ENV) $(PY) -m examples.recipient_walk --bank http://localhost:$(DEMO_PORT)
+	@$(DEMO_ENV) $(PY) -m examples.recipient_walk --bank https://localhost:$(DEMO_PUBLIC_PORT) \
+	    --mtls https://localhost:$(DEMO_MTLS_PORT)
 
 ## The whole suite on the embedded defaults (no services needed).
 test: $(STAMP)

@@ -90,8 +90,12 @@ class Recipient:
     """One software product of an accredited data recipient."""
 
     def __init__(self, bank_url: str, *, ca_bundle: str, cert: tuple[str, str] | None,
-                 redirect_uri: str = "https://recipient.example/callback") -> None:
+                 redirect_uri: str = "https://recipient.example/callback",
+                 resource_url: str | None = None) -> None:
+        """`bank_url`: the public listener (discovery, authorize); `resource_url`: the mTLS
+        listener the CDR APIs are on (the bank's mTLS base URL; default `bank_url`)."""
         self.bank_url = bank_url.rstrip("/")
+        self.resource_url = (resource_url or bank_url).rstrip("/")
         self.verify = ca_bundle
         self.cert = cert
         self.redirect_uri = redirect_uri
@@ -260,7 +264,7 @@ class Recipient:
     def api(self, path: str, access_token: str, *, x_v: str, cert: tuple[str, str] | None = None,
             **headers: str) -> requests.Response:
         return requests.get(
-            f"{self.bank_url}/cds-au/v1/{path}", verify=self.verify, timeout=15,
+            f"{self.resource_url}/cds-au/v1/{path}", verify=self.verify, timeout=15,
             cert=cert if cert is not None else self.cert,
             headers={"Authorization": f"Bearer {access_token}", "x-v": x_v,
                      "x-fapi-auth-date": time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()),

@@ -8,9 +8,10 @@ registers with the bank (DCR), pushes an authorization request (PAR), sends the 
 /authorize, has Jane go through the consent pages (examples/demo_customer.py: her password
 from var/demo-credentials.json, the one-time code from the email in var/outbox/, her accounts,
 "Authorise"), checks the JARM response, exchanges the code, reads her accounts, refreshes,
-introspects and finally revokes the arrangement. The demo speaks plain HTTP, so its tokens are
-not certificate-bound; tests/e2e runs the same recipient over TLS with client certificates and
-binding required.
+introspects and finally revokes the arrangement. Everything goes over TLS with the demo PKI:
+discovery, the Register and the consent pages on the public listener (8443); PAR, token, DCR and
+the resource APIs on the mTLS listener (8444), with the demo recipient's client certificate
+(var/pki/recipient/), to which the tokens are bound. tests/e2e runs the same recipient.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from examples.recipient import Recipient
 ROOT = Path(__file__).resolve().parent.parent
 #: Where `make demo` keeps its demo logins and writes its emails (bank/settings/dev.py).
 CREDENTIALS = ROOT / "var" / "demo-credentials.json"
+PKI = ROOT / "var" / "pki"
 OUTBOX = Path(os.environ.get("BANK_OTP_OUTBOX_DIR", ROOT / "var" / "outbox"))
 SCOPE = "openid profile bank:accounts.basic:read bank:transactions:read common:customer.basic:read"
 
@@ -60,7 +62,12 @@ def step(title: str, detail: object = "") -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bank", default="http://localhost:8000")
+    parser.add_argument("--bank", default="https://localhost:8443",
+                        help="the public listener (default: %(default)s)")
+    parser.add_argument("--mtls", default="https://localhost:8444",
+                        help="the mTLS listener (default: %(default)s)")
+    parser.add_argument("--pki", type=Path, default=PKI,
+                        help="the demo PKI: CA and client certificate (default: %(default)s)")
     parser.add_argument("--customer", default="jane.citizen")
     parser.add_argument("--credentials", type=Path, default=CREDENTIALS,
                         help="the demo logins seed_demo wrote (default: %(default)s)")
@@ -69,7 +76,10 @@ def main() -> None:
     options = parser.parse_args()
     password = demo_password(options.credentials, options.customer)
 
-    recipient = Recipient(options.bank, ca_bundle=True, cert=None)  # type: ignore[arg-type]
+    ca = str(options.pki / "ca" / "ca.pem")
+    cert = (str(options.pki / "recipient" / "client.pem"),
+            str(options.pki / "recipient" / "client.key"))
+    recipient = Recipient(options.bank, ca_bundle=ca, cert=cert, resource_url=options.mtls)
     base = recipient.start()
     step("Recipient endpoints (JWKS, revocation) on", base)
     ids = json.loads(manage(
@@ -88,10 +98,10 @@ def main() -> None:
     request_uri, verifier, state = recipient.par(scope=SCOPE, sharing_duration=7 * 86_400)
     step("Pushed authorization request (PAR)", request_uri)
     authorize_url = recipient.authorize_url(request_uri)
-    browser = requests.get(authorize_url, allow_redirects=False, timeout=10)
+    browser = requests.get(authorize_url, allow_redirects=False, timeout=10, verify=ca)
     consent_url = urljoin(authorize_url, browser.headers["Location"])
     step(f"/authorize answered {browser.status_code}, to the consent pages", consent_url)
-    customer = DemoCustomer(options.bank, ca_bundle=True, outbox=options.outbox,
+    customer = DemoCustomer(options.bank, ca_bundle=ca, outbox=options.outbox,
                             username=options.customer, password=password)
     redirect = customer.consent(consent_url, redirect_uri=recipient.redirect_uri)
     step(f"{options.customer} logged in (password, then the code from the email in "

@@ -1,4 +1,5 @@
-"""Middleware owned by security: the interaction id on every request and response."""
+"""Middleware owned by security: the interaction id on every request and response, and the
+split of endpoints between the public and the mTLS listener."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from security import listeners
 from security.interaction import (
     HEADER,
     bind_interaction_id,
@@ -38,3 +40,20 @@ class InteractionIdMiddleware:
             reset_interaction_id(token)
         response[HEADER] = interaction_id
         return response
+
+
+class ListenerMiddleware:
+    """An endpoint exists only on its own listener (security/listeners.py); elsewhere, 404.
+
+    Runs before sessions, CSRF and the views, so a misrouted request touches nothing.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not listeners.served_here(request.META, request.path_info):
+            from bank.api.views import handler404
+
+            return handler404(request)
+        return self.get_response(request)

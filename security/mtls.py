@@ -6,9 +6,10 @@ Two sources, nothing else:
    socket in the WSGI environ;
 2. a TLS-terminating reverse proxy the bank runs (nginx), which forwards the verified client
    certificate, URL-encoded PEM (nginx `$ssl_client_escaped_cert`), in the header named by
-   BANK_TRUSTED_PROXY_CERT_HEADER. The header is believed only when that setting is on AND
-   the request's immediate peer (REMOTE_ADDR) is one of BANK_TRUSTED_PROXIES: a client that
-   talks to gunicorn directly cannot claim a certificate by sending the header.
+   BANK_TRUSTED_PROXY_CERT_HEADER. The header is believed only when that setting is on, the
+   request's immediate peer (REMOTE_ADDR) is one of BANK_TRUSTED_PROXIES, AND the proxy says
+   the request came on its mTLS listener (security/listeners.py): a client that talks to
+   gunicorn directly, or sends the header to the public listener, cannot claim a certificate.
 
 No certificate is None, and a certificate-bound token then fails closed.
 """
@@ -24,6 +25,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.conf import settings
 
+from security import listeners
+
 
 def certificate_thumbprint(der: bytes) -> str:
     """RFC 8705 §3.1 x5t#S256: base64url (no padding) SHA-256 of the DER certificate."""
@@ -38,7 +41,9 @@ def presented_certificate_der(environ: dict[str, Any]) -> bytes | None:
         if der:
             return bytes(der)
     header = settings.BANK_TRUSTED_PROXY_CERT_HEADER
-    if header and environ.get("REMOTE_ADDR") in settings.BANK_TRUSTED_PROXIES:
+    if (header and environ.get("REMOTE_ADDR") in settings.BANK_TRUSTED_PROXIES
+            and settings.BANK_LISTENER == listeners.PROXIED
+            and listeners.listener_of(environ) == listeners.MTLS):
         forwarded = environ.get(header)
         if forwarded:
             try:

@@ -57,7 +57,8 @@ def test_prod_refuses_to_start_without(missing):
     [("DJANGO_SECRET_KEY", "short"), ("DATABASE_URL", "sqlite:////tmp/x.db"),
      ("BANK_PUBLIC_BASE_URL", "http://bank.example.com"),
      ("BANK_RESOURCE_ID_KEY", "dG9vLXNob3J0"), ("BANK_RESOURCE_ID_KEY", "not base64!"),
-     ("EMAIL_URL", "smtp://relay.internal:25"), ("BANK_KEY_MANAGER", "local")],
+     ("EMAIL_URL", "smtp://relay.internal:25"), ("BANK_KEY_MANAGER", "local"),
+     ("BANK_LISTENER", "all"), ("BANK_LISTENER", "")],
 )
 def test_prod_refuses_weak_values(name, value):
     result = load_settings("bank.settings.prod", {**GOOD_PROD_ENV, name: value})

@@ -1,7 +1,8 @@
 """Fully qualified links (CDS standards/_payloads.md: links.self is an absolute URI).
 
-The base comes from settings.BANK_PUBLIC_BASE_URL, never from the request's Host header, so
-a forged Host cannot put an attacker's domain into our links.
+The base comes from settings, never from the request's Host header, so a forged Host cannot
+put an attacker's domain into our links: BANK_MTLS_BASE_URL for the endpoints served on the
+mTLS listener (security/listeners.py), BANK_PUBLIC_BASE_URL for the public ones.
 """
 
 from __future__ import annotations
@@ -13,10 +14,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.utils.encoding import escape_uri_path
 
+from security.listeners import MTLS, listener_for_path
+
 
 def absolute_url(request: HttpRequest, **query_overrides: str | int) -> str:
-    """The request's own URL on the public base, with some query parameters replaced."""
+    """The request's own URL on its listener's base, with some query parameters replaced."""
     base = settings.BANK_PUBLIC_BASE_URL.rstrip("/")
+    if listener_for_path(request.path_info) == MTLS and settings.BANK_MTLS_BASE_URL:
+        base = settings.BANK_MTLS_BASE_URL.rstrip("/")
     if not base:
         raise ImproperlyConfigured("Set BANK_PUBLIC_BASE_URL: links are never built from Host.")
     params = {key: request.GET.get(key, "") for key in request.GET}

@@ -60,8 +60,13 @@ AUTH_USER_MODEL = "accounts.User"
 # MIDDLEWARE ---------------------------------------------------------------------------
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The headers Django has no setting for (CSP, Permissions-Policy, CORP/COEP, no-store...),
+    # on every response, errors from the middleware below included.
+    "security.headers.SecurityHeadersMiddleware",
     # First of ours: every response, including errors from later middleware, gets the id.
     "security.middleware.InteractionIdMiddleware",
+    # Before anything reads the request: an endpoint exists only on its own listener.
+    "security.middleware.ListenerMiddleware",
     # Serves the admin's static files from var/static without a separate web server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -209,9 +214,13 @@ BANK_RESOURCE_ID_KEY = env.str("BANK_RESOURCE_ID_KEY", default="")
 # dev.py and test.py relax it until the demo serves TLS.
 BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS = True
 
+# Which listener this process serves (security/listeners.py): "public" or "mtls" (gunicorn
+# terminates TLS itself, `python -m bank.serve`), "proxied" (behind nginx, which names the
+# listener in X-Bank-Listener) or "all" (dev and test only: one process, every endpoint).
+BANK_LISTENER = env.str("BANK_LISTENER", default="all")
 # The reverse proxy's forwarded client certificate (security/mtls.py): the WSGI environ key
-# of its header (e.g. HTTP_X_SSL_CLIENT_CERT) and the proxy addresses it is believed from.
-# Both empty: only a certificate on gunicorn's own TLS socket counts.
+# of its header (e.g. HTTP_X_SSL_CLIENT_CERT) and the proxy addresses it is believed from,
+# only on the mTLS listener. Both empty: only a certificate on gunicorn's TLS socket counts.
 BANK_TRUSTED_PROXY_CERT_HEADER = env.str("BANK_TRUSTED_PROXY_CERT_HEADER", default="")
 BANK_TRUSTED_PROXIES = env.list("BANK_TRUSTED_PROXIES", default=[])
 

@@ -1,4 +1,5 @@
-"""The embedded demo: SQLite in var/, in-memory cache, filesystem broker, HTTP on localhost.
+"""The embedded demo: SQLite in var/, in-memory cache, filesystem broker, HTTPS on localhost
+(the public listener on 8443, the mTLS listener on 8444: `python -m bank.serve`).
 
 Every setting here weakens a base.py default for local use only; each says so.
 """
@@ -16,19 +17,17 @@ SECRET_KEY = dev_secret_key(VAR_DIR / "dev-secret-key")
 BANK_RESOURCE_ID_KEY = dev_resource_id_key(VAR_DIR / "dev-resource-id-key")
 # RELAXED: the demo answers on localhost only.
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
-# RELAXED: plain HTTP until the transport issue serves TLS in the demo.
-SECURE_SSL_REDIRECT = False
-SECURE_HSTS_SECONDS = 0
-SESSION_COOKIE_SECURE = False
-CSRF_COOKIE_SECURE = False
-SESSION_COOKIE_NAME = "sessionid"  # __Host- cookies need Secure
-CSRF_COOKIE_NAME = "csrftoken"
-BANK_PUBLIC_BASE_URL = env.str("BANK_PUBLIC_BASE_URL", default="http://localhost:8000")
+# The demo serves HTTPS only, with the production TLS policy, HSTS, Secure __Host- cookies and
+# certificate-bound tokens: nothing about transport is relaxed. Its certificates come from the
+# demo PKI (`manage.py pki init`, var/pki/): trust var/pki/ca/ca.pem in your client.
+BANK_PUBLIC_BASE_URL = env.str("BANK_PUBLIC_BASE_URL", default="https://localhost:8443")
+BANK_MTLS_BASE_URL = env.str("BANK_MTLS_BASE_URL", default="https://localhost:8444")
+# The bank's own outbound calls (the mock Register's JWKS, recipients on localhost) trust the
+# demo CA.
+BANK_OUTBOUND_CA_BUNDLE = env.str("BANK_OUTBOUND_CA_BUNDLE",
+                                  default=str(VAR_DIR / "pki" / "ca" / "ca.pem"))
 # RELAXED: the demo's OAuth clients may use http://localhost redirect URIs.
 OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"]}  # noqa: F405
-# RELAXED: the demo speaks HTTP, so no client certificate can be presented; plain bearer tokens are
-# accepted until the transport issue brings mTLS. Certificate-bound tokens are still checked.
-BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS = False
 # RELAXED: the demo's recipients and its mock Register live on http://localhost.
 BANK_ALLOW_HTTP_CLIENT_URIS = True
 BANK_MOCK_REGISTER_ENABLED = True

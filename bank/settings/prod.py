@@ -26,6 +26,10 @@ BANK_PUBLIC_BASE_URL = mandatory("BANK_PUBLIC_BASE_URL")
 if not BANK_PUBLIC_BASE_URL.startswith("https://"):
     raise ImproperlyConfigured("BANK_PUBLIC_BASE_URL must be an https:// URL.")
 DEBUG = False
+# Behind nginx by default (deploy/nginx/bank.conf); never one process serving both listeners.
+BANK_LISTENER = env.str("BANK_LISTENER", default="proxied")
+if BANK_LISTENER not in {"public", "mtls", "proxied"}:
+    raise ImproperlyConfigured("BANK_LISTENER must be public, mtls or proxied in production.")
 # The authorization server signs inside the HSM unless told to read PEM files (an issuer that
 # exports its keys from elsewhere).
 BANK_SIGNING_KEYS_SOURCE = env.str("BANK_SIGNING_KEYS_SOURCE", default="key-manager")

@@ -1,9 +1,11 @@
 """A live bank over real TLS for end-to-end tests: gunicorn, a CA, server and client
 certificates, its own SQLite database and signing keys, in a temporary directory.
 
-The bank runs as a separate process exactly as deployed (gunicorn gthread terminating TLS,
-client certificates optional at the handshake and checked per endpoint), with certificate
-binding required. Tests talk to it over HTTPS with `requests`/Authlib only.
+The bank runs as `make demo` runs it (`python -m bank.serve`: gunicorn gthread terminating TLS
+with the bank's policy): a public listener (`url`: discovery, authorize, consent pages, the
+mock Register) and an mTLS listener (`mtls_url`: PAR, token, resources...) that refuses a
+handshake without a client certificate from the demo CA; certificate binding required. Tests
+talk to it over HTTPS with `requests`/Authlib only.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class Pem:
 @dataclass
 class LiveBank:
     url: str
+    mtls_url: str
     ca: Path
     workdir: Path
     env: dict[str, str]
@@ -92,13 +95,15 @@ class Pki:
 def live_bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBank]:
     workdir = tmp_path_factory.mktemp("e2e-bank")
     pki = Pki(root=workdir / "pki")
-    port = _free_port()
+    port, mtls_port = _free_port(), _free_port()
     url = f"https://127.0.0.1:{port}"
+    mtls_url = f"https://127.0.0.1:{mtls_port}"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BANK_", "DATABASE_URL", "REDIS_URL"))},
         "DJANGO_SETTINGS_MODULE": "bank.settings.test",
         "DATABASE_URL": f"sqlite:///{workdir / 'bank.sqlite3'}",
         "BANK_PUBLIC_BASE_URL": url,
+        "BANK_MTLS_BASE_URL": mtls_url,
         "BANK_SIGNING_KEYS_DIR": str(workdir / "signing"),
         "BANK_MOCK_REGISTER_KEYS_DIR": str(workdir / "register-keys"),
         "BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS": "true",
@@ -111,31 +116,36 @@ def live_bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBank]:
         # The suite logs the same demo customers in far more often than a person would.
         "BANK_OTP_MAX_PER_HOUR": "1000",
     }
-    bank = LiveBank(url=url, ca=pki.ca, workdir=workdir, env=env, pki=pki)
+    bank = LiveBank(url=url, mtls_url=mtls_url, ca=pki.ca, workdir=workdir, env=env, pki=pki)
     pki.bank = bank
     bank.manage("pki", "init", "--dir", str(pki.root))
     bank.manage("migrate", "--noinput", "-v", "0")
     bank.manage("seed_demo", "--customers", "0", "--transactions-per-account", "5",
                 "--credentials-file", str(workdir / "credentials.json"))
     log = (workdir / "gunicorn.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "bank.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--worker-class", "gthread", "--workers", "2", "--threads", "4",
-         "--certfile", str(pki.server.cert), "--keyfile", str(pki.server.key),
-         "--ca-certs", str(pki.ca), "--cert-reqs", "1"],
-        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    servers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bank.serve", listener, "--bind", f"127.0.0.1:{bind}",
+             "--pki-dir", str(pki.root), "--workers", "2", "--threads", "4"],
+            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        for listener, bind in (("public", port), ("mtls", mtls_port))
+    ]
+    client = pki.client("e2e-readiness")
     try:
         deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{url}/.well-known/openid-configuration", verify=str(pki.ca), timeout=2)
-                break
-            except requests.RequestException:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise AssertionError((workdir / "gunicorn.log").read_text()) from None
-                time.sleep(0.3)
+        for ready_url, cert in ((f"{url}/jwks", None), (f"{mtls_url}/static/", client.pair)):
+            while True:
+                try:
+                    requests.get(ready_url, verify=str(pki.ca), cert=cert, timeout=2)
+                    break
+                except requests.RequestException:
+                    if time.monotonic() > deadline or any(s.poll() is not None for s in servers):
+                        raise AssertionError((workdir / "gunicorn.log").read_text()) from None
+                    time.sleep(0.3)
         yield bank
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=10)
         log.close()

@@ -60,7 +60,8 @@ ARTIFACTS = Path(os.environ.get("BANK_TEST_ARTIFACTS", ROOT / "var" / "test-arti
 def recipient(live_bank: LiveBank) -> Iterator[Recipient]:
     """A recipient registered with the bank (mock Register SSA, then DCR)."""
     cert = live_bank.pki.client("spend-smart")
-    recipient = Recipient(live_bank.url, ca_bundle=str(live_bank.ca), cert=cert.pair)
+    recipient = Recipient(live_bank.url, ca_bundle=str(live_bank.ca), cert=cert.pair,
+                          resource_url=live_bank.mtls_url)
     base = recipient.start()
     ids = json.loads(live_bank.manage(
         "mock_register_product", "--client-name", PRODUCT, "--recipient-base-uri", base,

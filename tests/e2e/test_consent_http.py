@@ -28,7 +28,8 @@ WRONG_LOGIN = "The customer ID or password is incorrect."
 def app(live_bank):
     """A recipient registered once (SSA, DCR) with its own certificate and JWKS endpoint."""
     cert = live_bank.pki.client("consent-pages-app")
-    recipient = Recipient(live_bank.url, ca_bundle=str(live_bank.ca), cert=cert.pair)
+    recipient = Recipient(live_bank.url, ca_bundle=str(live_bank.ca), cert=cert.pair,
+                          resource_url=live_bank.mtls_url)
     base = recipient.start()
     ids = json.loads(live_bank.manage(
         "mock_register_product", "--client-name", "Consent Pages App", "--recipient-base-uri",

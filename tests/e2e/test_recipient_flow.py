@@ -24,7 +24,8 @@ SCOPE = "openid profile bank:accounts.basic:read bank:transactions:read common:c
 def journey(live_bank):
     """A registered recipient with its own certificate and JWKS endpoint."""
     cert = live_bank.pki.client("budget-buddy")
-    recipient = Recipient(live_bank.url, ca_bundle=str(live_bank.ca), cert=cert.pair)
+    recipient = Recipient(live_bank.url, ca_bundle=str(live_bank.ca), cert=cert.pair,
+                          resource_url=live_bank.mtls_url)
     base = recipient.start()
     ids = json.loads(live_bank.manage(
         "mock_register_product", "--client-name", "Budget Buddy", "--recipient-base-uri", base,
@@ -86,10 +87,16 @@ def test_full_flow_with_certificate_binding(journey, live_bank):
     thief = live_bank.pki.client("thief")
     assert recipient.api("banking/accounts", token["access_token"], x_v="3",
                          cert=thief.pair).status_code == 401
-    no_cert = requests.get(f"{live_bank.url}/cds-au/v1/banking/accounts", verify=str(live_bank.ca),
-                           headers={"Authorization": f"Bearer {token['access_token']}", "x-v": "3",
-                                    "x-fapi-auth-date": "Sat, 28 Nov 2026 10:00:00 GMT"}, timeout=10)
-    assert no_cert.status_code == 401
+    # Without a certificate the mTLS listener refuses the handshake, and the public listener
+    # has no such endpoint.
+    headers = {"Authorization": f"Bearer {token['access_token']}", "x-v": "3",
+               "x-fapi-auth-date": "Sat, 28 Nov 2026 10:00:00 GMT"}
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(f"{live_bank.mtls_url}/cds-au/v1/banking/accounts", verify=str(live_bank.ca),
+                     headers=headers, timeout=10)
+    on_public = requests.get(f"{live_bank.url}/cds-au/v1/banking/accounts",
+                             verify=str(live_bank.ca), headers=headers, timeout=10)
+    assert on_public.status_code == 404
 
     # The code is single use, and its replay revokes what it issued.
     with pytest.raises(Exception):  # noqa: B017 - Authlib raises OAuthError on invalid_grant

@@ -80,19 +80,50 @@ def test_demo_token_refuses_outside_dev(bank):
         call_command("demo_token")
 
 
-def test_demo_token_in_dev(bank, settings, cdr):
+def test_demo_token_in_dev_is_bound_to_the_demo_client_certificate(bank, settings, cdr,
+                                                                     tmp_path):
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from security import pki
+
     settings.BANK_ENVIRONMENT = "dev"
+    settings.BANK_MTLS_BASE_URL = "https://localhost:8444"
+    pki.pki_init(root=tmp_path / "pki", signing_keys_dir=tmp_path / "signing",
+                 register_keys_dir=tmp_path / "register")
+    layout = pki.PkiLayout(tmp_path / "pki")
     out = io.StringIO()
-    call_command("demo_token", "--customer", "priya.sharma", "--minutes", "5", stdout=out)
-    raw = out.getvalue().splitlines()[1]
+    call_command("demo_token", "--customer", "priya.sharma", "--minutes", "5",
+                 "--pki-dir", str(layout.root), stdout=out)
+    lines = out.getvalue().splitlines()
+    raw = lines[1]
+    curl = next(line for line in lines if "common/customer" in line)
+    assert f"--cert {layout.client_cert} --key {layout.client_key}" in curl
+    assert "https://localhost:8444/cds-au/v1/common/customer" in curl
 
     class G:
         token = raw
 
-    body = cdr("get", "common/customer", G(), x_v="1").json()
+    class PeerSocket:
+        def __init__(self, der):
+            self.der = der
+
+        def getpeercert(self, binary_form=False):
+            return self.der
+
+    demo_der = pki.x509.load_pem_x509_certificate(
+        layout.client_cert.read_bytes()).public_bytes(Encoding.DER)
+    body = cdr("get", "common/customer", G(), x_v="1",
+               **{"gunicorn.socket": PeerSocket(demo_der)}).json()
     assert body["data"]["person"]["firstName"] == "Priya"
+    # Without the certificate, or with another one, the token is refused.
+    assert cdr("get", "common/customer", G(), x_v="1").status_code == 401
+    other_der = pki.x509.load_pem_x509_certificate(
+        layout.ca_cert.read_bytes()).public_bytes(Encoding.DER)
+    assert cdr("get", "common/customer", G(), x_v="1",
+               **{"gunicorn.socket": PeerSocket(other_der)}).status_code == 401
     with pytest.raises(CommandError):
-        call_command("demo_token", "--customer", "nobody", stdout=io.StringIO())
+        call_command("demo_token", "--customer", "nobody", "--pki-dir", str(layout.root),
+                     stdout=io.StringIO())
 
 
 def test_once_off_consent_ends_with_its_first_token(bank, product):

@@ -15,7 +15,7 @@ def test_api_responses_carry_security_headers_and_hsts_over_https(url, x_v):
     assert response["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
-    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Referrer-Policy"] == "no-referrer"  # JSON; pages: same-origin (headers.py)
     assert response["Content-Type"] == "application/json"
     assert "Server" not in response
 

@@ -41,20 +41,38 @@ def test_gunicorn_tls_socket(certificate):
     assert presented_certificate_thumbprint({}) is None
 
 
-def _proxied(certificate, remote):
+def _proxied(certificate, remote, listener="mtls"):
     pem = certificate.public_bytes(Encoding.PEM).decode()
-    return {"REMOTE_ADDR": remote, "HTTP_X_SSL_CLIENT_CERT": quote(pem)}
+    return {"REMOTE_ADDR": remote, "HTTP_X_SSL_CLIENT_CERT": quote(pem),
+            "HTTP_X_BANK_LISTENER": listener}
 
 
-def test_proxy_header_ignored_unless_configured(certificate, settings):
-    settings.BANK_TRUSTED_PROXY_CERT_HEADER = ""
-    settings.BANK_TRUSTED_PROXIES = ["127.0.0.1"]
-    assert presented_certificate_thumbprint(_proxied(certificate, "127.0.0.1")) is None
-
-
-def test_proxy_header_believed_only_from_trusted_proxies(certificate, settings):
+@pytest.fixture
+def behind_proxy(settings):
+    settings.BANK_LISTENER = "proxied"
     settings.BANK_TRUSTED_PROXY_CERT_HEADER = "HTTP_X_SSL_CLIENT_CERT"
     settings.BANK_TRUSTED_PROXIES = ["10.0.0.5"]
+    return settings
+
+
+def test_proxy_header_ignored_unless_configured(certificate, behind_proxy):
+    behind_proxy.BANK_TRUSTED_PROXY_CERT_HEADER = ""
+    assert presented_certificate_thumbprint(_proxied(certificate, "10.0.0.5")) is None
+
+
+@pytest.mark.parametrize("listener", ["all", "public", "mtls"])
+def test_proxy_header_ignored_when_the_app_is_not_behind_the_proxy(certificate, behind_proxy,
+                                                                   listener):
+    behind_proxy.BANK_LISTENER = listener
+    assert presented_certificate_thumbprint(_proxied(certificate, "10.0.0.5")) is None
+
+
+@pytest.mark.parametrize("listener", ["public", "", "MTLS", "mtls, public"])
+def test_proxy_header_believed_only_on_the_mtls_listener(certificate, behind_proxy, listener):
+    assert presented_certificate_thumbprint(_proxied(certificate, "10.0.0.5", listener)) is None
+
+
+def test_proxy_header_believed_only_from_trusted_proxies(certificate, behind_proxy):
     expected = certificate_thumbprint(certificate.public_bytes(Encoding.DER))
     assert presented_certificate_thumbprint(_proxied(certificate, "10.0.0.5")) == expected
     assert presented_certificate_thumbprint(_proxied(certificate, "203.0.113.9")) is None

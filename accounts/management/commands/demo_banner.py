@@ -15,13 +15,16 @@ class Command(BaseCommand):
     help = "Print the demo bank's URLs and where its demo logins are."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--bind", default="127.0.0.1:8000")
+        parser.add_argument("--public-port", default="8443")
+        parser.add_argument("--mtls-port", default="8444")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.BANK_ENVIRONMENT != "dev":
             raise CommandError("demo_banner is for the embedded demo (bank.settings.dev) only.")
-        _, _, port = options["bind"].rpartition(":")
-        base = f"http://localhost:{port}"
+        base = f"https://localhost:{options['public_port']}"
+        mtls = f"https://localhost:{options['mtls_port']}"
+        pki = VAR_DIR / "pki"
+        curl = f"curl --cacert {pki / 'ca' / 'ca.pem'}"
         credentials_file = VAR_DIR / "demo-credentials.json"
         logins = json.loads(credentials_file.read_text()) if credentials_file.exists() else {}
         entries = logins.get("logins", [])
@@ -31,12 +34,16 @@ class Command(BaseCommand):
             "",
             "  Demo bank (CDR banking data holder, Consumer Data Standards 1.36.0)",
             "  ---------------------------------------------------------------------",
-            f"  Products     curl -H 'x-v: 5' {base}/cds-au/v1/banking/products",
-            f"  Product      curl -H 'x-v: 7' {base}/cds-au/v1/banking/products/<productId>",
-            f"  Status       curl -H 'x-v: 1' {base}/cds-au/v1/discovery/status",
-            f"  Outages      curl -H 'x-v: 1' {base}/cds-au/v1/discovery/outages",
-            f"  Admin        {base}/admin/",
-            "  Resource API make demo-token [CUSTOMER=john.citizen]  (prints a token + curl)",
+            f"  Public (TLS)  {base}   discovery, products, status, consent pages",
+            f"  mTLS          {mtls}   resources, PAR, token, DCR, admin: needs a client",
+            f"                certificate from the demo CA ({pki / 'recipient' / 'client.pem'})",
+            f"  Products     {curl} -H 'x-v: 5' {base}/cds-au/v1/banking/products",
+            f"  Status       {curl} -H 'x-v: 1' {base}/cds-au/v1/discovery/status",
+            f"  Discovery    {curl} {base}/.well-known/openid-configuration",
+            f"  Admin        {mtls}/admin/ (import the demo client certificate into the browser:",
+            f"               {pki / 'recipient'}/; trust {pki / 'ca' / 'ca.pem'})",
+            "  Resource API make demo-token [CUSTOMER=john.citizen]  (a certificate-bound token"
+            " + curl)",
             "  Consent      make demo-walk  (a recipient goes through the consent pages)",
             f"  Codes        one-time login codes are emailed to {settings.BANK_OTP_OUTBOX_DIR}/",
             "",

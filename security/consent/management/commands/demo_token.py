@@ -1,17 +1,22 @@
-"""Give the embedded demo a working access token before the authorization server exists.
+"""Give the embedded demo a working access token without going through the consent pages.
 
-    python manage.py demo_token [--customer jane.citizen] [--minutes 60]
+    python manage.py demo_token [--customer jane.citizen] [--minutes 10]
 
 Creates (once) a demo data recipient and software product, an arrangement for every account
-of the customer with every CDR data scope, and prints a bearer token for it with curl lines.
+of the customer with every CDR data scope, and prints an access token for it with curl lines.
+The token is bound to the demo recipient's client certificate (var/pki/recipient/client.pem,
+RFC 8705), so the curl lines present that certificate to the mTLS listener.
 Dev only: the command refuses any other environment, and the token is printed, never logged.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -21,6 +26,8 @@ from accounts.models import Account, User
 from security import audit
 from security.consent import services
 from security.consent.models import Arrangement, ArrangementStatus
+from security.mtls import certificate_thumbprint
+from security.pki import PkiLayout, default_root
 from security.recipients.models import DataRecipient, SoftwareProduct
 from security.scopes import CDR_DATA_SCOPES
 
@@ -34,6 +41,7 @@ class Command(BaseCommand):
         parser.add_argument("--customer", default="jane.citizen")
         parser.add_argument("--minutes", type=int, default=10)
         parser.add_argument("--base-url", default=None)
+        parser.add_argument("--pki-dir", default=None, help="the demo PKI (default var/pki)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.BANK_ENVIRONMENT != "dev":
@@ -57,13 +65,20 @@ class Command(BaseCommand):
                 sharing_expires_at=timezone.now() + timedelta(days=90), actor=actor,
             )
         )
-        # A plain bearer token: the demo speaks HTTP, so there is no certificate to bind to.
+        layout = PkiLayout(Path(options["pki_dir"]) if options["pki_dir"] else default_root())
+        if not layout.client_cert.is_file():
+            raise CommandError(f"No demo client certificate at {layout.client_cert}: "
+                               "run `manage.py pki init`.")
+        certificate = x509.load_pem_x509_certificate(layout.client_cert.read_bytes())
         raw, _ = services.access_token_issue(
-            arrangement=arrangement, certificate_thumbprint="",
+            arrangement=arrangement,
+            certificate_thumbprint=certificate_thumbprint(certificate.public_bytes(Encoding.DER)),
             lifetime=timedelta(minutes=options["minutes"]), actor=actor,
         )
-        base = (options["base_url"] or settings.BANK_PUBLIC_BASE_URL).rstrip("/") + "/cds-au/v1"
+        base = (options["base_url"] or settings.BANK_MTLS_BASE_URL
+                or settings.BANK_PUBLIC_BASE_URL).rstrip("/") + "/cds-au/v1"
         headers = (
+            f"--cacert {layout.ca_cert} --cert {layout.client_cert} --key {layout.client_key} "
             f"-H 'Authorization: Bearer {raw}' -H \"x-fapi-auth-date: $(date -uR | "
             "sed 's/+0000/GMT/')\""
         )

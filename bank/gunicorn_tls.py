@@ -1,0 +1,49 @@
+"""gunicorn configuration for a listener that terminates TLS itself (`python -m bank.serve`).
+
+The certificate, key and CA come from the command line; the policy from security/tls.py. The
+listener (BANK_LISTENER, set by bank.serve) decides whether a client certificate is required:
+the mTLS listener refuses the handshake without one from the trusted CA.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import Callable
+from typing import Any
+
+from gunicorn.http import wsgi as gunicorn_wsgi
+
+from security.tls import server_context_harden
+
+_default_headers = gunicorn_wsgi.Response.default_headers
+
+
+def _default_headers_without_server(self: Any) -> list[str]:
+    # gunicorn always writes "Server: gunicorn" and has no setting against it; the bank
+    # advertises nothing about its stack.
+    return [h for h in _default_headers(self) if not h.lower().startswith("server:")]
+
+
+gunicorn_wsgi.Response.default_headers = _default_headers_without_server
+
+# Two listeners run side by side: gunicorn's runtime control socket (one fixed path per
+# user) would collide, and the bank does not use it.
+control_socket_disable = True
+proxy_protocol = False
+forwarded_allow_ips = ""  # never trust X-Forwarded-* when gunicorn faces clients itself
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+graceful_timeout = 20
+timeout = 30
+
+
+def ssl_context(conf: Any,
+                default_ssl_context_factory: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
+    listener = os.environ.get("BANK_LISTENER", "")
+    if listener not in {"public", "mtls"}:
+        raise RuntimeError("BANK_LISTENER must be public or mtls (start: python -m bank.serve).")
+    return server_context_harden(default_ssl_context_factory(),
+                                 require_client_certificate=listener == "mtls",
+                                 ca_file=conf.ca_certs)
