@@ -51,6 +51,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keyfile")
     parser.add_argument("--ca-certs")
     args, extra = parser.parse_known_args(argv)
+    settings_module = os.environ.get("DJANGO_SETTINGS_MODULE", "")
+    demo = settings_module.endswith((".dev", ".test"))
+    if not demo and not (args.certfile and args.keyfile and args.ca_certs):
+        # Outside the demo and the tests, never fall back to the demo PKI in var/pki (a CA
+        # whose key sits next to it): name the real certificate, key and client CA.
+        parser.error("outside bank.settings.dev/test, --certfile, --keyfile and --ca-certs "
+                     "are required")
     os.environ["BANK_LISTENER"] = args.listener
     os.environ["OPENSSL_CONF"] = str(OPENSSL_CONF)
     argv_out = gunicorn_argv(args, extra)

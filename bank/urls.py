@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from accounts.api import account_urls, customer_urls
 from accounts.api import urls as product_urls
+from bank import health
 from bank.discovery.api import urls as discovery_urls
 from security.oauth import urls as oauth_urls
 from transactions.api import urls as transaction_urls
@@ -20,6 +21,8 @@ urlpatterns = [
     path(CDR + "common/", include(customer_urls)),
     path(CDR + "discovery/", include(discovery_urls)),
     path("admin/", admin.site.urls),
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
     path("mock-register/", include("bank.register_mock.urls")),
     # The customer's consent pages (CONSENT_START_PATH in security/oauth/views/authorize.py).
     path("consent/", include("security.consent.urls")),

@@ -13,12 +13,11 @@ recipient cannot reach the token endpoint without presenting a certificate, and 
 page is never offered where a certificate is demanded. Static files and health checks answer on
 both.
 
-BANK_LISTENER says where this process's requests come from:
+BANK_LISTENER says which listener this process serves, so no request header ever decides it:
 
-- "public" or "mtls": gunicorn terminates that listener itself (`python -m bank.serve`);
-- "proxied": behind the bank's nginx, which names the listener in the X-Bank-Listener header
-  it always overwrites (deploy/nginx/bank.conf); believed only from BANK_TRUSTED_PROXIES, and a
-  request from a proxy without it counts as public (fail closed: no forwarded certificate);
+- "public" or "mtls": one process per listener, whether gunicorn terminates TLS itself
+  (`python -m bank.serve`) or runs behind the bank's nginx (one gunicorn per nginx server
+  block: deploy/); production refuses anything else;
 - "all": one process serves everything (tests, `runserver`); dev and test only.
 """
 
@@ -31,11 +30,7 @@ from django.conf import settings
 PUBLIC = "public"
 MTLS = "mtls"
 ALL = "all"
-PROXIED = "proxied"
-LISTENERS = (PUBLIC, MTLS, ALL, PROXIED)
-
-#: nginx overwrites this header on every proxied request (WSGI environ name).
-LISTENER_HEADER = "HTTP_X_BANK_LISTENER"
+LISTENERS = (PUBLIC, MTLS, ALL)
 
 #: Served only on the mTLS listener: these paths, and everything under these prefixes.
 #: Anything not listed is public.
@@ -55,14 +50,10 @@ SHARED_PREFIXES = ("/static/", "/health/")
 
 
 def listener_of(environ: dict[str, Any]) -> str:
-    """The listener this request came on: "public", "mtls" or "all"."""
+    """The listener this process (so this request) serves: "public", "mtls" or "all"."""
     configured = settings.BANK_LISTENER
-    if configured in (PUBLIC, MTLS, ALL):
+    if configured in LISTENERS:
         return str(configured)
-    if configured == PROXIED:
-        if environ.get("REMOTE_ADDR") in settings.BANK_TRUSTED_PROXIES:
-            return MTLS if environ.get(LISTENER_HEADER) == MTLS else PUBLIC
-        return PUBLIC
     raise ValueError(f"BANK_LISTENER must be one of {LISTENERS}")
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from security import listeners
 from security.interaction import (
@@ -56,4 +57,29 @@ class ListenerMiddleware:
             from bank.api.views import handler404
 
             return handler404(request)
+        return self.get_response(request)
+
+
+class RequestSizeMiddleware:
+    """413 for a body declared larger than BANK_MAX_REQUEST_BYTES, before anything reads it.
+
+    A body without Content-Length (chunked) is bounded by Django itself when it is read
+    (DATA_UPLOAD_MAX_MEMORY_SIZE: RequestDataTooBig, answered 413 by the CDR API).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        limit = settings.BANK_MAX_REQUEST_BYTES
+        if not declared.isdigit() or int(declared) > limit:
+            detail = f"The request body must be at most {limit} bytes."
+            if request.path_info.startswith("/cds-au/"):
+                from bank.api.errors import PayloadTooLargeError
+                from bank.api.exception_handler import cdr_error_response
+
+                return cdr_error_response(PayloadTooLargeError(detail))
+            return JsonResponse({"error": "invalid_request", "error_description": detail},
+                                status=413)
         return self.get_response(request)

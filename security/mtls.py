@@ -7,9 +7,11 @@ Two sources, nothing else:
 2. a TLS-terminating reverse proxy the bank runs (nginx), which forwards the verified client
    certificate, URL-encoded PEM (nginx `$ssl_client_escaped_cert`), in the header named by
    BANK_TRUSTED_PROXY_CERT_HEADER. The header is believed only when that setting is on, the
-   request's immediate peer (REMOTE_ADDR) is one of BANK_TRUSTED_PROXIES, AND the proxy says
-   the request came on its mTLS listener (security/listeners.py): a client that talks to
-   gunicorn directly, or sends the header to the public listener, cannot claim a certificate.
+   request's immediate peer (REMOTE_ADDR) is one of BANK_TRUSTED_PROXIES, AND this process
+   is the mTLS listener's (BANK_LISTENER=mtls, security/listeners.py: the gunicorn behind
+   nginx's mTLS server block, which requires a verified certificate and overwrites the header).
+   A client that talks to gunicorn directly, or to the public listener's process, cannot
+   claim a certificate; no request header decides which listener a request is on.
 
 No certificate is None, and a certificate-bound token then fails closed.
 """
@@ -42,7 +44,6 @@ def presented_certificate_der(environ: dict[str, Any]) -> bytes | None:
             return bytes(der)
     header = settings.BANK_TRUSTED_PROXY_CERT_HEADER
     if (header and environ.get("REMOTE_ADDR") in settings.BANK_TRUSTED_PROXIES
-            and settings.BANK_LISTENER == listeners.PROXIED
             and listeners.listener_of(environ) == listeners.MTLS):
         forwarded = environ.get(header)
         if forwarded:

@@ -15,6 +15,9 @@ GOOD_PROD_ENV = {
     "CELERY_BROKER_URL": "amqp://bank@mq.internal:5672//",
     "DJANGO_ALLOWED_HOSTS": "bank.example.com",
     "BANK_PUBLIC_BASE_URL": "https://bank.example.com",
+    "BANK_MTLS_BASE_URL": "https://mtls.bank.example.com",
+    "BANK_LISTENER": "mtls",
+    "BANK_SIGNING_KEYS_ACTIVE": "PS256=ps256-prod-test,ES256=es256-prod-test",
     "BANK_DATA_HOLDER_BRAND_ID": "a1b2c3d4-brand",
     "BANK_REGISTER_BASE_URL": "https://api.cdr.gov.au",
     "BANK_REGISTER_JWKS_URI": "https://api.cdr.gov.au/cdr-register/v1/jwks",
@@ -58,7 +61,8 @@ def test_prod_refuses_to_start_without(missing):
      ("BANK_PUBLIC_BASE_URL", "http://bank.example.com"),
      ("BANK_RESOURCE_ID_KEY", "dG9vLXNob3J0"), ("BANK_RESOURCE_ID_KEY", "not base64!"),
      ("EMAIL_URL", "smtp://relay.internal:25"), ("BANK_KEY_MANAGER", "local"),
-     ("BANK_LISTENER", "all"), ("BANK_LISTENER", "")],
+     ("BANK_LISTENER", "all"), ("BANK_LISTENER", "proxied"),
+     ("BANK_MTLS_BASE_URL", "http://mtls.bank.example.com")],
 )
 def test_prod_refuses_weak_values(name, value):
     result = load_settings("bank.settings.prod", {**GOOD_PROD_ENV, name: value})
@@ -87,8 +91,7 @@ def test_prod_passes_the_deploy_checks(tmp_path):
 @pytest.mark.parametrize(
     ("overrides", "check"),
     [({"BANK_SIGNING_KEYS_DIR": "/nonexistent/keys"}, "bank.E010"),
-     ({"BANK_ISSUER": "http://bank.example.com"}, "bank.E011"),
-     ({"BANK_MTLS_BASE_URL": "http://mtls.bank.example.com"}, "bank.E011")],
+     ({"BANK_ISSUER": "http://bank.example.com"}, "bank.E011")],
 )
 def test_deploy_checks_refuse_an_unusable_authorization_server(tmp_path, overrides, check):
     result = _deploy_check(tmp_path, **overrides)

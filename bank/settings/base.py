@@ -59,14 +59,16 @@ AUTH_USER_MODEL = "accounts.User"
 
 # MIDDLEWARE ---------------------------------------------------------------------------
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    # The headers Django has no setting for (CSP, Permissions-Policy, CORP/COEP, no-store...),
-    # on every response, errors from the middleware below included.
+    # Outermost: the headers Django has no setting for (CSP, Permissions-Policy, CORP/COEP,
+    # no-store...) on every response, the redirects and errors of the middleware below included.
     "security.headers.SecurityHeadersMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     # First of ours: every response, including errors from later middleware, gets the id.
     "security.middleware.InteractionIdMiddleware",
-    # Before anything reads the request: an endpoint exists only on its own listener.
+    # Before anything reads the request: an endpoint exists only on its own listener, and a
+    # body over BANK_MAX_REQUEST_BYTES is refused unread.
     "security.middleware.ListenerMiddleware",
+    "security.middleware.RequestSizeMiddleware",
     # Serves the admin's static files from var/static without a separate web server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -163,10 +165,19 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "security.error_reports.SecretSettingsFilter
 # A plain page (no stack of reasons) when a form's CSRF check fails.
 CSRF_FAILURE_VIEW = "security.consent.views.csrf_failure"
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+# Probes reach the app over plain HTTP from inside the deployment (bank/health.py).
+SECURE_REDIRECT_EXEMPT = [r"^health/(live|ready)$"]
 SECURE_HSTS_SECONDS = 63_072_000  # two years
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = False
 SECURE_PROXY_SSL_HEADER = None  # trusted only when deploy/ configures the proxy
+
+# Request bodies: the largest the bank accepts (a DCR request or a PAR request object is a few
+# KB; an accountIds list of 1000 IDs about 60 KB). Larger ones get 413 before being read
+# (security/middleware.py RequestSizeMiddleware).
+BANK_MAX_REQUEST_BYTES = 128 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = BANK_MAX_REQUEST_BYTES
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 100
 
 # CORS ---------------------------------------------------------------------------------
 # CDS security/_cors.md: unauthenticated endpoints have CORS open (`*`); nothing else.
@@ -185,7 +196,7 @@ STATIC_ROOT = VAR_DIR / "static"
 # Every CDR convention is named here so that no view has to (STYLE.md §8).
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["bank.api.renderers.CdrJsonRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["bank.api.parsers.StrictJsonParser"],
     "DEFAULT_METADATA_CLASS": None,
     "URL_FORMAT_OVERRIDE": None,
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "bank.api.negotiation.CdrContentNegotiation",
@@ -214,13 +225,14 @@ BANK_RESOURCE_ID_KEY = env.str("BANK_RESOURCE_ID_KEY", default="")
 # dev.py and test.py relax it until the demo serves TLS.
 BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS = True
 
-# Which listener this process serves (security/listeners.py): "public" or "mtls" (gunicorn
-# terminates TLS itself, `python -m bank.serve`), "proxied" (behind nginx, which names the
-# listener in X-Bank-Listener) or "all" (dev and test only: one process, every endpoint).
+# Which listener this process serves (security/listeners.py): "public" or "mtls" (one process
+# per listener: gunicorn terminating TLS, `python -m bank.serve`, or one gunicorn per nginx
+# server block) or "all" (dev and test only: one process, every endpoint).
 BANK_LISTENER = env.str("BANK_LISTENER", default="all")
 # The reverse proxy's forwarded client certificate (security/mtls.py): the WSGI environ key
 # of its header (e.g. HTTP_X_SSL_CLIENT_CERT) and the proxy addresses it is believed from,
-# only on the mTLS listener. Both empty: only a certificate on gunicorn's TLS socket counts.
+# only in the mTLS listener's process. Both empty: only a certificate on gunicorn's own TLS
+# socket counts.
 BANK_TRUSTED_PROXY_CERT_HEADER = env.str("BANK_TRUSTED_PROXY_CERT_HEADER", default="")
 BANK_TRUSTED_PROXIES = env.list("BANK_TRUSTED_PROXIES", default=[])
 

@@ -26,10 +26,14 @@ BANK_PUBLIC_BASE_URL = mandatory("BANK_PUBLIC_BASE_URL")
 if not BANK_PUBLIC_BASE_URL.startswith("https://"):
     raise ImproperlyConfigured("BANK_PUBLIC_BASE_URL must be an https:// URL.")
 DEBUG = False
-# Behind nginx by default (deploy/nginx/bank.conf); never one process serving both listeners.
-BANK_LISTENER = env.str("BANK_LISTENER", default="proxied")
-if BANK_LISTENER not in {"public", "mtls", "proxied"}:
-    raise ImproperlyConfigured("BANK_LISTENER must be public, mtls or proxied in production.")
+# One process per listener (security/listeners.py), never one serving both.
+BANK_LISTENER = mandatory("BANK_LISTENER")
+if BANK_LISTENER not in {"public", "mtls"}:
+    raise ImproperlyConfigured("BANK_LISTENER must be public or mtls in production.")
+# Where the mTLS endpoints are (links.self of resources, mtls_endpoint_aliases).
+BANK_MTLS_BASE_URL = mandatory("BANK_MTLS_BASE_URL")
+if not BANK_MTLS_BASE_URL.startswith("https://"):
+    raise ImproperlyConfigured("BANK_MTLS_BASE_URL must be an https:// URL.")
 # The authorization server signs inside the HSM unless told to read PEM files (an issuer that
 # exports its keys from elsewhere).
 BANK_SIGNING_KEYS_SOURCE = env.str("BANK_SIGNING_KEYS_SOURCE", default="key-manager")
@@ -37,6 +41,13 @@ if BANK_SIGNING_KEYS_SOURCE not in {"key-manager", "files"}:
     raise ImproperlyConfigured("BANK_SIGNING_KEYS_SOURCE must be key-manager or files.")
 if BANK_SIGNING_KEYS_SOURCE == "files":
     BANK_SIGNING_KEYS_DIR = mandatory("BANK_SIGNING_KEYS_DIR")
+# Which kid signs is named, never "the newest label": a key that appeared in the HSM (or the
+# directory) signs nothing until an operator names it (`manage.py signing_keys list`).
+BANK_SIGNING_KEYS_ACTIVE = env.dict("BANK_SIGNING_KEYS_ACTIVE", default={})
+if set(BANK_SIGNING_KEYS_ACTIVE) != {"PS256", "ES256"}:
+    raise ImproperlyConfigured(
+        "BANK_SIGNING_KEYS_ACTIVE must name the signing kid of PS256 and of ES256, e.g. "
+        "PS256=ps256-2026-11-28-120000,ES256=es256-2026-11-28-120000.")
 BANK_REGISTER_BASE_URL = mandatory("BANK_REGISTER_BASE_URL")
 BANK_REGISTER_JWKS_URI = mandatory("BANK_REGISTER_JWKS_URI")
 BANK_DATA_HOLDER_BRAND_ID = mandatory("BANK_DATA_HOLDER_BRAND_ID")

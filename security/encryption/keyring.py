@@ -120,10 +120,11 @@ def dek_create(*, purpose: str, owner: uuid.UUID | None = None, replace: bool = 
             # readable again (an admin adding a payee, a late write racing the erasure).
             raise KeyDestroyed("This customer was erased: nothing can be encrypted for them.")
         label = _customer_kek_label(owner)
-        if not manager.kek_exists(label):
+        created_kek = not manager.kek_exists(label)
+        if created_kek:
             manager.kek_create(label)
     else:
-        label = master_kek_label()
+        label, created_kek = master_kek_label(), False
     key_id = "k" + secrets.token_hex(8)
     material = os.urandom(DEK_BYTES)
     with transaction.atomic():
@@ -136,6 +137,13 @@ def dek_create(*, purpose: str, owner: uuid.UUID | None = None, replace: bool = 
             wrapped=manager.wrap(label, material, aad=dek_wrap_aad(key_id, purpose)),
             state=State.ACTIVE, state_changed_at=now,
         )
+        if purpose == Purpose.CUSTOMER and DataKey.objects.filter(
+                purpose=purpose, owner=owner, state=State.DESTROYED).exists():
+            # The erasure committed between the check above and here (and may have destroyed
+            # the KEK just before kek_create made a new one): undo both, stay erased.
+            if created_kek:
+                manager.kek_destroy(label)
+            raise KeyDestroyed("This customer was erased: nothing can be encrypted for them.")
     with _lock:
         _active.pop((purpose, owner), None)
 

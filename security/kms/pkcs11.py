@@ -27,7 +27,12 @@ sessions), re-initialises the library, then opens and logs in its own session.
 
 Signing keys (the authorization server's PS256 and ES256 keys, BANK_SIGNING_KEYS_SOURCE=
 key-manager) are key pairs generated in the same token: the private half is sensitive, never
-extractable, not modifiable, and can only sign; a JWS is signed by one C_Sign.
+extractable, not modifiable, and can only sign; a JWS is signed by one C_Sign. A key is used
+only if the token says it was generated there and never left it (LOCAL, NEVER_EXTRACTABLE,
+ALWAYS_SENSITIVE): one imported by whoever once had the PIN is ignored. Its two halves are
+paired by a random CKA_ID as well as the label. Known limit: the key is not restricted to one
+mechanism (CKA_ALLOWED_MECHANISMS, which python-pkcs11 0.10 cannot set), so a PIN holder can
+also make RSASSA-PKCS1 signatures with it; the HSM vendor's key policy closes that.
 
 The PIN is kept in a wrapper whose repr is masked and is never put in a message: python-pkcs11's
 exceptions carry only the return code.
@@ -140,6 +145,7 @@ _SIGNING_PRIVATE_TEMPLATE: dict[Attribute, Any] = {
 _SIGNING_PUBLIC_TEMPLATE: dict[Attribute, Any] = {Attribute.TOKEN: True, Attribute.PRIVATE: False}
 _SIGNING_MUST_REPORT: dict[Attribute, Any] = {
     Attribute.TOKEN: True,
+    Attribute.LOCAL: True,
     Attribute.SENSITIVE: True,
     Attribute.ALWAYS_SENSITIVE: True,
     Attribute.EXTRACTABLE: False,
@@ -149,12 +155,25 @@ _SIGNING_MUST_REPORT: dict[Attribute, Any] = {
     Attribute.DECRYPT: False,
     Attribute.UNWRAP: False,
 }
+#: How a signing key is found, and what it must prove before it is used: generated inside the
+#: token (LOCAL) and never extractable nor ever readable (NEVER_EXTRACTABLE, ALWAYS_SENSITIVE),
+#: so a key imported by whoever once had the PIN, of which a copy exists outside, is never
+#: published or used; sign-only.
 _SIGNING_SEARCH: dict[Attribute, Any] = {
     Attribute.CLASS: ObjectClass.PRIVATE_KEY,
     Attribute.TOKEN: True,
     Attribute.SENSITIVE: True,
     Attribute.EXTRACTABLE: False,
+    Attribute.LOCAL: True,
+    Attribute.NEVER_EXTRACTABLE: True,
+    Attribute.ALWAYS_SENSITIVE: True,
+    Attribute.SIGN: True,
+    Attribute.DECRYPT: False,
+    Attribute.UNWRAP: False,
 }
+#: CKA_ID of a signing key pair: random, shared by its two halves (they are paired by it and
+#: by label, never by label alone).
+_KEY_ID_BYTES = 16
 _SIGNING_KEY_TYPE = {"PS256": KeyType.RSA, "ES256": KeyType.EC}
 RSA_BITS = 3072  # NIST SP 800-57: 128-bit security, as P-256
 ES256_SIGNATURE_BYTES = 64
@@ -331,7 +350,7 @@ class Pkcs11KeyManager:
             if _objects(session, label, {Attribute.CLASS: ObjectClass.PRIVATE_KEY}):
                 raise KeyExists(f"A signing key labelled {label!r} already exists in the token.")
             options: dict[str, Any] = {
-                "store": True, "label": label,
+                "store": True, "label": label, "id": secrets.token_bytes(_KEY_ID_BYTES),
                 "capabilities": MechanismFlag.SIGN | MechanismFlag.VERIFY,
                 "private_template": _SIGNING_PRIVATE_TEMPLATE,
                 "public_template": _SIGNING_PUBLIC_TEMPLATE,
@@ -367,6 +386,18 @@ class Pkcs11KeyManager:
                     obj.destroy()
 
         self._run(destroy)
+        # As kek_destroy: a session whose login was dropped sees only the public half. Log in
+        # afresh, destroy again, and prove both halves are gone.
+        with _state.lock:
+            self._drop_session(close=True)
+        self._run(destroy)
+
+        def remaining(session: Session) -> int:
+            return sum(len(_objects(session, label, {Attribute.CLASS: object_class}))
+                       for object_class in (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY))
+
+        if self._run(remaining):
+            raise KeyManagerError(f"The signing key {label!r} survived its destruction.")
 
     def signing_keys_public(self) -> list[tuple[str, bytes]]:
         def public_keys(session: Session) -> list[tuple[str, bytes]]:
@@ -379,8 +410,10 @@ class Pkcs11KeyManager:
                     continue  # not one of ours (another application's key in the token)
                 if private[Attribute.KEY_TYPE] != _SIGNING_KEY_TYPE[alg]:
                     raise KeyManagerError(f"The signing key {label!r} is not a {alg} key.")
-                publics = _objects(session, label, {Attribute.CLASS: ObjectClass.PUBLIC_KEY})
-                if len(publics) != 1:
+                key_id = private[Attribute.ID]
+                publics = _objects(session, label, {Attribute.CLASS: ObjectClass.PUBLIC_KEY,
+                                                    Attribute.ID: key_id})
+                if not key_id or len(publics) != 1:
                     raise KeyManagerError(f"The signing key {label!r} has no single public key.")
                 encode = encode_rsa_public_key if alg == "PS256" else encode_ec_public_key
                 public = publics[0]

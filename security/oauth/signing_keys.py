@@ -95,6 +95,8 @@ def _load_from_key_manager() -> list[SigningKey]:
     except KeyManagerError as exc:
         raise ImproperlyConfigured(f"Cannot read the signing keys from the key manager: {exc}") \
             from exc
+    if len({label for label, _ in found}) != len(found):
+        raise ImproperlyConfigured("Several signing keys in the key manager share a label.")
     keys = []
     for label, der in found:
         alg = signing_alg(label)

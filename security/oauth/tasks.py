@@ -12,6 +12,7 @@ import requests
 
 from bank.celery import app
 from security.consent.models import Arrangement
+from security.kms import KeyManagerError
 from security.oauth import notifications
 
 
@@ -28,7 +29,9 @@ class _NoticeTask(app.Task):
 
 @app.task(
     base=_NoticeTask,
-    autoretry_for=(requests.RequestException,),
+    # The recipient unreachable, or the HSM that signs the notice briefly not (a lost PKCS#11
+    # session): both pass; the notice is only abandoned after the retries.
+    autoretry_for=(requests.RequestException, KeyManagerError),
     max_retries=5,
     retry_backoff=30,  # 30 s, 60 s, 120 s... (doubling, with jitter)
     retry_backoff_max=600,

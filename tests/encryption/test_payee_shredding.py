@@ -422,3 +422,33 @@ def test_nothing_new_can_be_encrypted_for_an_erased_customer(
     # Others are unaffected.
     Payee.objects.create(customer=household["john"], payee_type="BILLER", nickname="Water",
                          biller_code="12345", biller_name="Water", biller_crn="555")
+
+
+@pytest.mark.django_db
+def test_an_erasure_that_lands_during_a_key_creation_wins(household, monkeypatch):
+    """The erasure commits between dek_create's first check and its insert (forced here): the
+    new key and the KEK made for it are undone, and the customer stays erased."""
+    from django.db import transaction
+
+    from security.encryption.models import DataKey
+    from security.kms import key_manager
+
+    jane = household["jane"]
+    label = keyring._customer_kek_label(jane.row_key)
+    # Jane as if she had no key yet (a first write for her is about to create one).
+    DataKey.objects.filter(owner=jane.row_key).delete()
+    key_manager().kek_destroy(label)
+    real_create = keyring.key_manager().kek_create
+
+    def create_then_erase(created_label):
+        # The KEK is made, then the erasure commits: Jane's keys marked DESTROYED.
+        real_create(created_label)
+        DataKey.objects.create(key_id="kerased0000000000", purpose="CUSTOMER",
+                               owner=jane.row_key, kek_label=created_label, wrapped=b"",
+                               state="DESTROYED")
+
+    monkeypatch.setattr(keyring.key_manager(), "kek_create", create_then_erase)
+    with pytest.raises(KeyDestroyed), transaction.atomic():
+        keyring.dek_create(purpose="CUSTOMER", owner=jane.row_key, replace=False)
+    assert not DataKey.objects.filter(owner=jane.row_key, state="ACTIVE").exists()
+    assert not key_manager().kek_exists(label)

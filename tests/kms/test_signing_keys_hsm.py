@@ -211,5 +211,63 @@ def test_production_settings_sign_in_the_hsm_by_default(hsm_signing, softhsm):
     empty = deploy_check()
     assert empty.returncode != 0 and "bank.E010" in empty.stdout + empty.stderr
     _command("rotate")
+    env["BANK_SIGNING_KEYS_ACTIVE"] = ",".join(
+        f"{alg}={signing_keys.active_key(alg).kid}" for alg in ("PS256", "ES256"))
     ready = deploy_check()
     assert ready.returncode == 0, ready.stdout + ready.stderr
+
+
+def _plant_imported_rsa_key(manager: Any, label: str) -> Any:
+    """An RSA key made in software and imported under a signing label, as someone who once had
+    the PIN could: the token marks it not LOCAL, not NEVER_EXTRACTABLE, not ALWAYS_SENSITIVE."""
+    import secrets
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from pkcs11 import Attribute, KeyType, ObjectClass
+    from pkcs11.util.rsa import decode_rsa_private_key, decode_rsa_public_key
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    private_der = key.private_bytes(serialization.Encoding.DER,
+                                    serialization.PrivateFormat.TraditionalOpenSSL,
+                                    serialization.NoEncryption())
+    public_der = key.public_key().public_bytes(serialization.Encoding.DER,
+                                               serialization.PublicFormat.PKCS1)
+    key_id = secrets.token_bytes(16)
+    with manager.locked_session() as session:
+        session.create_object({**decode_rsa_private_key(private_der),
+                               Attribute.CLASS: ObjectClass.PRIVATE_KEY,
+                               Attribute.KEY_TYPE: KeyType.RSA, Attribute.LABEL: label,
+                               Attribute.ID: key_id, Attribute.TOKEN: True,
+                               Attribute.PRIVATE: True, Attribute.SENSITIVE: True,
+                               Attribute.EXTRACTABLE: False, Attribute.SIGN: True})
+        session.create_object({**decode_rsa_public_key(public_der),
+                               Attribute.CLASS: ObjectClass.PUBLIC_KEY,
+                               Attribute.KEY_TYPE: KeyType.RSA, Attribute.LABEL: label,
+                               Attribute.ID: key_id, Attribute.TOKEN: True,
+                               Attribute.VERIFY: True})
+    return key
+
+
+def test_a_key_imported_into_the_token_is_never_published_or_used(hsm_signing):
+    _command("rotate")
+    genuine = signing_keys.active_key("PS256").kid
+    _plant_imported_rsa_key(hsm_signing, "ps256-2099-12-31-235959")  # sorts after the genuine
+    signing_keys.clear_cache()
+    assert "ps256-2099-12-31-235959" not in {k["kid"] for k in
+                                             signing_keys.public_jwks()["keys"]}
+    assert signing_keys.active_key("PS256").kid == genuine
+    from security.kms import KeyNotFound
+
+    with pytest.raises(KeyNotFound):
+        hsm_signing.sign("ps256-2099-12-31-235959", b"payload")
+    # Cleaned up by the fixture only through the labels it can see: remove it here.
+    hsm_signing.signing_key_destroy("ps256-2099-12-31-235959")
+
+
+def test_a_named_active_kid_that_is_not_in_the_token_fails_closed(hsm_signing, settings):
+    _command("rotate")
+    settings.BANK_SIGNING_KEYS_ACTIVE = {"PS256": "ps256-2099-01-01-000000"}
+    signing_keys.clear_cache()
+    with pytest.raises(ImproperlyConfigured):
+        jose.sign({"exp": 4_000_000_000}, alg="PS256")

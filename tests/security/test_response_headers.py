@@ -86,3 +86,13 @@ def test_a_bad_host_is_refused_with_the_headers(client):
                           HTTP_X_V="5")
     assert response.status_code == 400
     assert_hardened(response, "/cds-au/v1/banking/products")
+
+
+def test_the_https_redirect_is_hardened(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    response = client.get("/cds-au/v1/banking/products")
+    assert response.status_code == 301
+    for name in ("Content-Security-Policy", "X-Frame-Options", "Permissions-Policy",
+                 "Cross-Origin-Resource-Policy"):
+        assert name in response, name
+    assert response["Cache-Control"] == "no-store"
