@@ -156,15 +156,21 @@ def assert_cdr_error(response: Any, status: int, code: str, detail: str | None =
 
 @pytest.fixture(scope="session", autouse=True)
 def _signing_keys() -> None:
-    """The authorization server's PS256/ES256 keys for this machine's test runs."""
+    """The authorization server's PS256/ES256 keys (and the mock Register's key) for this
+    machine's test runs."""
     from pathlib import Path
 
     from security.oauth.signing_keys import clear_cache, generate_signing_keys
+    from security.pki import register_signing_key_create
 
     directory = Path(settings.BANK_SIGNING_KEYS_DIR)
     if not list(directory.glob("*.pem")):
         generate_signing_keys(directory, kid_suffix="test-1")
     clear_cache()
+    # And the mock Register's, so its JWKS answers in tests that do not set up their own.
+    register = Path(settings.BANK_MOCK_REGISTER_KEYS_DIR)
+    if not list(register.glob("ps256-*.pem")):
+        register_signing_key_create(register)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -46,6 +46,11 @@ BANK_SIGNING_KEYS_DIR = env.str(
     "BANK_SIGNING_KEYS_DIR",
     default=str(Path(tempfile.gettempdir()) / f"bank-test-signing-keys-{os.getuid()}"),
 )
+# The mock Register's signing key, likewise (a clean clone has no var/pki).
+BANK_MOCK_REGISTER_KEYS_DIR = env.str(
+    "BANK_MOCK_REGISTER_KEYS_DIR",
+    default=str(Path(tempfile.gettempdir()) / f"bank-test-register-keys-{os.getuid()}"),
+)
 # RELAXED: test clients and the mock Register serve http://testserver and localhost.
 BANK_ALLOW_HTTP_CLIENT_URIS = True
 BANK_MOCK_REGISTER_ENABLED = True
