@@ -33,12 +33,14 @@ ALL_SCOPES = tuple(sorted(s.CDR_DATA_SCOPES))
 BASE = "/cds-au/v1"
 
 
-@pytest.fixture(scope="package")
-def seeded_bank(django_db_setup: Any, django_db_blocker: Any) -> Any:
+def demo_bank_seeded(django_db_blocker: Any, *, seed: int, transactions_per_account: int) -> Any:
+    """Body of a broad-scoped fixture: the demo bank seeded once, and everything it and the
+    tests made removed afterwards (tests/transactions/conftest.py seeds a smaller one)."""
     with django_db_blocker.unblock():
         demo_data_delete()
-        seed_run(seed=20261128, as_of=timezone.now().date(), customers=0,
-                 transactions_per_account=40, brand="demo", brand_name="Demo Bank")
+        seed_run(seed=seed, as_of=timezone.now().date(), customers=0,
+                 transactions_per_account=transactions_per_account, brand="demo",
+                 brand_name="Demo Bank")
     yield
     with django_db_blocker.unblock():
         Arrangement.objects.all().delete()
@@ -47,6 +49,11 @@ def seeded_bank(django_db_setup: Any, django_db_blocker: Any) -> Any:
         DataRecipient.objects.all().delete()
         Application.objects.all().delete()
         demo_data_delete()
+
+
+@pytest.fixture(scope="package")
+def seeded_bank(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    yield from demo_bank_seeded(django_db_blocker, seed=20261128, transactions_per_account=40)
 
 
 @pytest.fixture

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.urls import URLResolver, get_resolver
+from django.urls import get_resolver
+
+from tests.security.test_listeners import _routes
 
 pytestmark = pytest.mark.django_db
 
@@ -27,14 +29,6 @@ CACHEABLE = {"/.well-known/openid-configuration", "/jwks",
              "/mock-register/cdr-register/v1/jwks",
              "/mock-register/idp/.well-known/openid-configuration",
              "/mock-register/idp/.well-known/openid-configuration/jwks"}
-
-
-def _routes(patterns, prefix=""):
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            yield from _routes(pattern.url_patterns, prefix + str(pattern.pattern))
-        else:
-            yield prefix + str(pattern.pattern)
 
 
 def _paths() -> list[str]:
