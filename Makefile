@@ -11,6 +11,9 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 DEMO_ENV  = DJANGO_SETTINGS_MODULE=bank.settings.dev \
             BANK_PUBLIC_BASE_URL=https://localhost:$(DEMO_PUBLIC_PORT) \
             BANK_MTLS_BASE_URL=https://localhost:$(DEMO_MTLS_PORT)
+# One process per listener (threads inside): the rate limits' in-memory counters are then
+# exact without Redis (security/throttling/store.py).
+DEMO_SERVE = --workers 1 --threads 8
 
 .PHONY: demo demo-token demo-walk test test-services lint bench-seed bench-transactions bench-encryption clean venv
 
@@ -39,9 +42,9 @@ demo: $(STAMP)
 	@# public listener, stop with the demo (same process group).
 	$(DEMO_ENV) $(VENV)/bin/celery -A bank worker --beat --loglevel warning \
 	    --schedule var/celerybeat-schedule --concurrency 1 &
-	$(DEMO_ENV) $(PY) -m bank.serve public --bind $(DEMO_HOST):$(DEMO_PUBLIC_PORT) \
+	$(DEMO_ENV) $(PY) -m bank.serve public --bind $(DEMO_HOST):$(DEMO_PUBLIC_PORT) $(DEMO_SERVE) \
 	    --access-logfile - --log-level info &
-	$(DEMO_ENV) exec $(PY) -m bank.serve mtls --bind $(DEMO_HOST):$(DEMO_MTLS_PORT) \
+	$(DEMO_ENV) exec $(PY) -m bank.serve mtls --bind $(DEMO_HOST):$(DEMO_MTLS_PORT) $(DEMO_SERVE) \
 	    --access-logfile - --log-level info
 
 ## A bearer token for the running demo (CUSTOMER=jane.citizen by default), with curl lines.

@@ -205,3 +205,20 @@ def _clear_cache() -> Any:
     # And on the way out: a module fixture set up before the next test's autouse fixtures
     # must not inherit a key cached here (its row may be rolled back with this test).
     keyring_forget()
+
+
+@pytest.fixture
+def real_rate_limits(settings: Any) -> Any:
+    """The real limits (test settings multiply them by 1000), in a fresh key namespace."""
+    import uuid
+
+    from security.throttling.selectors import rate_limit_overrides_forget
+    from security.throttling.store import store
+
+    settings.BANK_RATE_LIMIT_MULTIPLIER = 1
+    settings.BANK_RATE_LIMIT_KEY_PREFIX = f"rl-test-{uuid.uuid4().hex}"
+    store.cache_clear()
+    rate_limit_overrides_forget()
+    yield settings
+    store.cache_clear()
+    rate_limit_overrides_forget()

@@ -62,7 +62,9 @@ def test_prod_refuses_to_start_without(missing):
      ("BANK_RESOURCE_ID_KEY", "dG9vLXNob3J0"), ("BANK_RESOURCE_ID_KEY", "not base64!"),
      ("EMAIL_URL", "smtp://relay.internal:25"), ("BANK_KEY_MANAGER", "local"),
      ("BANK_LISTENER", "all"), ("BANK_LISTENER", "proxied"),
-     ("BANK_MTLS_BASE_URL", "http://mtls.bank.example.com")],
+     ("BANK_MTLS_BASE_URL", "http://mtls.bank.example.com"),
+     ("BANK_RATE_LIMIT_STORE", "memory://"),
+     ("BANK_RATE_LIMIT_OVERRIDES", "not json")],
 )
 def test_prod_refuses_weak_values(name, value):
     result = load_settings("bank.settings.prod", {**GOOD_PROD_ENV, name: value})

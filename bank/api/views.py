@@ -7,7 +7,9 @@ applies the conventions in one order for every endpoint:
 1. `x-fapi-interaction-id` must be a UUID if sent (400 Header/Invalid);
 2. Accept must allow application/json (406);
 3. `x-v` / `x-min-v` negotiation (400 Header/Missing / Header/InvalidVersion, 406);
-4. authentication, permissions, throttles (DRF);
+4. authentication, then the rate limits (security/throttling: per certificate, software
+   product, customer, session, endpoint, operation), then permissions: a caller over its
+   limit gets 429 even with a bad token, and limits keyed by the customer need the token;
 5. no query parameter outside the view's allow-list, none repeated (400 Field/Invalid).
 """
 
@@ -18,6 +20,7 @@ from typing import Any, ClassVar
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from rest_framework.exceptions import APIException
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,6 +32,13 @@ from bank.api.exception_handler import cdr_error_response
 from bank.api.negotiation import is_json_content_type
 from bank.api.pagination import CdrPagination
 from bank.api.versioning import VERSION_HEADER
+from security.throttling.enforce import (
+    UNAVAILABLE_RETRY_AFTER,
+    LimiterDown,
+    RateLimited,
+    resource_call_limit,
+)
+from security.throttling.policy import Operation
 
 access_logger = logging.getLogger("bank.api.access")
 
@@ -48,6 +58,34 @@ class BaseCdrApi(APIView):
     # No OPTIONS handler: CORS preflights are answered by the CORS middleware, and DRF's
     # self-description of an endpoint is not something a bank publishes.
     http_method_names = ["get", "post", "put", "patch", "delete", "head"]
+    #: DRF's throttles run after permissions; ours run in perform_authentication (step 4).
+    throttle_classes = ()
+    #: The kind of call for the rate limits; rate_limit_operation() may refine it per request.
+    operation: ClassVar[Operation] = Operation.RESOURCE_READ
+
+    def rate_limit_operation(self, request: Request) -> Operation:
+        return self.operation
+
+    def perform_authentication(self, request: Request) -> None:
+        try:
+            super().perform_authentication(request)
+        except APIException:
+            self._limit(request)  # a refused token still spends its caller's limit
+            raise
+        self._limit(request)
+
+    def _limit(self, request: Request) -> None:
+        try:
+            resource_call_limit(request._request, operation=self.rate_limit_operation(request),
+                                endpoint=type(self).__name__, token=request.auth)
+        except RateLimited as refused:
+            raise errors.TooManyRequestsError(
+                "Too many requests: the rate limit for this call is exceeded.",
+                headers={"Retry-After": refused.decision.retry_after_header},
+            ) from None
+        except LimiterDown:
+            raise errors.ServiceUnavailableError(
+                headers={"Retry-After": UNAVAILABLE_RETRY_AFTER}) from None
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         method = (request.method or "").lower()
@@ -158,6 +196,7 @@ class PublicCdrApi(BaseCdrApi):
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
+    operation = Operation.PUBLIC
 
 
 def _printable(name: str) -> str:

@@ -6,6 +6,8 @@ weakened setting. prod.py only adds what has no safe default (secrets, database 
 
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .env import VAR_DIR, env
 
 # GENERAL ------------------------------------------------------------------------------
@@ -48,6 +50,7 @@ INSTALLED_APPS = [
     "security.consent.apps.ConsentConfig",
     "security.login.apps.LoginConfig",
     "security.encryption.apps.EncryptionConfig",
+    "security.throttling.apps.ThrottlingConfig",
     "security.oauth.apps.OAuthConfig",
     "accounts.apps.AccountsConfig",
     "transactions.apps.TransactionsConfig",
@@ -69,6 +72,9 @@ MIDDLEWARE = [
     # body over BANK_MAX_REQUEST_BYTES is refused unread.
     "security.middleware.ListenerMiddleware",
     "security.middleware.RequestSizeMiddleware",
+    # Per-client rate limits of the OAuth endpoints and the customer's pages, before CSRF or
+    # any view runs (the CDR API's own are in BaseCdrApi); audits every refusal.
+    "security.throttling.enforce.RateLimitMiddleware",
     # Serves the admin's static files from var/static without a separate web server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -235,6 +241,68 @@ BANK_LISTENER = env.str("BANK_LISTENER", default="all")
 # socket counts.
 BANK_TRUSTED_PROXY_CERT_HEADER = env.str("BANK_TRUSTED_PROXY_CERT_HEADER", default="")
 BANK_TRUSTED_PROXIES = env.list("BANK_TRUSTED_PROXIES", default=[])
+# The proxy's header carrying the client's address (security/client_ip.py), e.g.
+# HTTP_X_REAL_IP; believed only from BANK_TRUSTED_PROXIES.
+BANK_TRUSTED_PROXY_IP_HEADER = env.str("BANK_TRUSTED_PROXY_IP_HEADER", default="")
+
+# RATE LIMITS --------------------------------------------------------------------------
+# security/throttling: the rules (BANK_RATE_LIMITS below: the CDR traffic thresholds,
+# then tighter ones for writes, search, login, codes, PAR, token and registration) and the
+# store their counters live in: Redis in production (atomic, shared by every worker and
+# host), process memory for the embedded demo (one process per listener, so exact).
+BANK_RATE_LIMIT_STORE = env.str("BANK_RATE_LIMIT_STORE", default=REDIS_URL or "memory://")
+# Redis answers in well under a millisecond; past this the limiter counts as down (and
+# authenticated traffic is refused, 503: fail closed).
+BANK_RATE_LIMIT_TIMEOUT = env.float("BANK_RATE_LIMIT_TIMEOUT", default=0.25)
+# rule -> "N/s" | ("N/s", burst) | "N/session" | "N/day" | "nfr" (the NFR table by active
+# authorisations); what each rule counts: security/throttling/policy.py.
+BANK_RATE_LIMITS = {
+    # CDR traffic thresholds.
+    "customer_present_per_customer": ("10/s", 20),
+    "software_product": ("50/s", 100),
+    "unattended_per_session": ("5/s", 10),
+    "unattended_calls_per_session": "100/session",
+    "unattended_sessions_per_day": "20/day",
+    "secure_site_wide": "nfr",
+    "public_site_wide": ("300/s", 300),
+    # Per caller, before authentication.
+    "public_per_source": ("30/s", 60),
+    "client_certificate": ("100/s", 200),
+    # Operation types.
+    "search_per_customer": ("1/s", 3),
+    "search_per_software_product": ("4/s", 8),
+    "write_per_client": ("5/s", 10),
+    "client_calls_per_client": ("20/s", 40),
+    # Brute-force targets.
+    "authorize_per_source": ("5/s", 20),
+    "login_per_source": ("10/m", 10),
+    "otp_per_source": ("10/m", 10),
+    "par_per_client": ("5/s", 10),
+    "token_per_client": ("10/s", 20),
+    "registration_per_client": ("6/m", 3),
+}
+
+# Endpoint (its view class) -> limit per software product: the large-payload tier
+# (nfrs__performance-requirements.md) gets its own ceiling.
+BANK_RATE_LIMIT_ENDPOINTS = {
+    "DirectDebitListApi": ("10/s", 20),
+}
+
+# BANK_RATE_LIMIT_OVERRIDES (JSON, rule -> limit) changes rules without a code change, e.g.
+# '{"software_product": ["80/s", 160]}'; the system checks refuse a malformed one.
+try:
+    _rate_limit_overrides = env.json("BANK_RATE_LIMIT_OVERRIDES", default={})
+except ValueError as _error:
+    raise ImproperlyConfigured("BANK_RATE_LIMIT_OVERRIDES must be JSON.") from _error
+if not isinstance(_rate_limit_overrides, dict):
+    raise ImproperlyConfigured("BANK_RATE_LIMIT_OVERRIDES must be a JSON object: rule -> limit.")
+BANK_RATE_LIMITS.update(_rate_limit_overrides)
+# Every limit times this (tests raise it so that only the rate-limit tests meet the limits).
+BANK_RATE_LIMIT_MULTIPLIER = 1
+# Per-product overrides (admin) reach every worker within this many seconds.
+BANK_RATE_LIMIT_OVERRIDE_TTL = 15
+# The namespace of the limiter's keys in the store.
+BANK_RATE_LIMIT_KEY_PREFIX = env.str("BANK_RATE_LIMIT_KEY_PREFIX", default="rl")
 
 # AUTHORIZATION SERVER -----------------------------------------------------------------
 # The issuer (defaults to the public base URL) and the base of its mTLS endpoint aliases.

@@ -18,6 +18,11 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Production runs on PostgreSQL: DATABASE_URL must be postgres://.")
 
 REDIS_URL = mandatory("REDIS_URL")
+# Rate-limit counters shared by every worker and host (security/throttling/store.py).
+BANK_RATE_LIMIT_STORE = env.str("BANK_RATE_LIMIT_STORE", default=REDIS_URL)
+if not BANK_RATE_LIMIT_STORE.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("Production rate limits live in Redis: BANK_RATE_LIMIT_STORE "
+                               "(default REDIS_URL) must be a redis:// URL.")
 CELERY_BROKER_URL = mandatory("CELERY_BROKER_URL")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS:

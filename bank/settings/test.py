@@ -67,3 +67,6 @@ BANK_LOCAL_KEYS_DIR = env.str(
     "BANK_LOCAL_KEYS_DIR",
     default=str(Path(tempfile.gettempdir()) / f"bank-test-keys-{os.getuid()}"),
 )
+# RELAXED: every limit a thousand times the real one, so that only the rate-limit tests
+# (tests/security/throttling/, which set it back to 1) meet the limits.
+BANK_RATE_LIMIT_MULTIPLIER = env.int("BANK_RATE_LIMIT_MULTIPLIER", default=1000)

@@ -48,6 +48,7 @@ from accounts.choices import CustomerType
 from accounts.models import Account, Customer, User
 from accounts.selectors import accounts_eligible_for_sharing
 from bank.api.formatting import masked_account_number
+from security.client_ip import client_ip
 from security.consent.forms import AccountSelectionForm, CodeForm, LoginForm
 from security.consent.language import data_cluster_changes, data_clusters, sharing_period
 from security.login.services import (
@@ -116,7 +117,7 @@ def _flow_clear(request: HttpRequest, handle: str) -> None:
 
 
 def _source_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return client_ip(request)  # the customer's, behind the bank's own proxy too
 
 
 # --- page plumbing -----------------------------------------------------------------------

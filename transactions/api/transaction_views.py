@@ -20,6 +20,7 @@ from bank.api.filters import parse_amount, parse_datetime_string, parse_text
 from bank.api.views import AuthenticatedCdrApi
 from security import scopes
 from security.resource_ids import ResourceKind, echoable_id
+from security.throttling.policy import Operation
 from transactions import selectors
 from transactions.api.transaction_serializers import (
     TransactionDetailOutputSerializer,
@@ -50,6 +51,11 @@ class TransactionListApi(AuthenticatedCdrApi):
     required_scopes = (scopes.BANK_TRANSACTIONS_READ,)
     query_params = frozenset({"oldest-time", "newest-time", "min-amount", "max-amount", "text"})
     paginated = True
+
+    def rate_limit_operation(self, request: Request) -> Operation:
+        # The text filter decrypts up to TEXT_SEARCH_MAX_ROWS descriptions: its own, tighter
+        # limits (security/throttling/policy.py).
+        return Operation.RESOURCE_SEARCH if "text" in request.query_params else self.operation
 
     def get(self, request: Request, account_id: str) -> Response:
         account = account_or_404(self.cdr, account_id)
