@@ -15,7 +15,7 @@ DEMO_ENV  = DJANGO_SETTINGS_MODULE=bank.settings.dev \
 # exact without Redis (security/throttling/store.py).
 DEMO_SERVE = --workers 1 --threads 8
 
-.PHONY: demo demo-token demo-walk test test-services lint bench-seed bench-transactions bench-encryption clean venv
+.PHONY: demo demo-token demo-walk prod-local test test-services lint bench-seed bench-transactions bench-encryption clean venv
 
 venv: $(STAMP)
 
@@ -55,6 +55,12 @@ demo-token: $(STAMP)
 demo-walk: $(STAMP)
 	@$(DEMO_ENV) $(PY) -m examples.recipient_walk --bank https://localhost:$(DEMO_PUBLIC_PORT) \
 	    --mtls https://localhost:$(DEMO_MTLS_PORT)
+
+## The production settings for real on this machine: nginx in front (TLS and mTLS), two
+## gunicorns per listener, Celery worker and beat, on the local PostgreSQL, Redis, RabbitMQ and
+## a SoftHSM2 token (deploy/prod-local/run; PROD_LOCAL_ARGS=start|stop|status|destroy).
+prod-local: $(STAMP)
+	deploy/prod-local/run $(PROD_LOCAL_ARGS)
 
 ## The whole suite on the embedded defaults (no services needed).
 test: $(STAMP)

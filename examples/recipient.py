@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import secrets
+import ssl
 import threading
 import time
 import uuid
@@ -39,6 +40,8 @@ class JwksServer:
 
     public_jwks: JSON
     revocations: list[dict[str, str]] = field(default_factory=list)
+    #: Serve over HTTPS with this context (a production bank accepts https:// URIs only).
+    tls: ssl.SSLContext | None = None
     _server: ThreadingHTTPServer | None = None
 
     def start(self) -> str:
@@ -67,8 +70,11 @@ class JwksServer:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
 
     def stop(self) -> None:
         if self._server:
@@ -91,9 +97,10 @@ class Recipient:
 
     def __init__(self, bank_url: str, *, ca_bundle: str, cert: tuple[str, str] | None,
                  redirect_uri: str = "https://recipient.example/callback",
-                 resource_url: str | None = None) -> None:
+                 resource_url: str | None = None, jwks_tls: ssl.SSLContext | None = None) -> None:
         """`bank_url`: the public listener (discovery, authorize); `resource_url`: the mTLS
-        listener the CDR APIs are on (the bank's mTLS base URL; default `bank_url`)."""
+        listener the CDR APIs are on (the bank's mTLS base URL; default `bank_url`);
+        `jwks_tls`: serve the recipient's own endpoints over HTTPS with this server context."""
         self.bank_url = bank_url.rstrip("/")
         self.resource_url = (resource_url or bank_url).rstrip("/")
         self.verify = ca_bundle
@@ -101,7 +108,8 @@ class Recipient:
         self.redirect_uri = redirect_uri
         self.key = jwk.JWK.generate(kty="RSA", size=2048, kid=f"rp-{secrets.token_hex(4)}",
                                     alg="PS256", use="sig")
-        self.jwks_server = JwksServer({"keys": [json.loads(self.key.export_public())]})
+        self.jwks_server = JwksServer({"keys": [json.loads(self.key.export_public())]},
+                                      tls=jwks_tls)
         self.base_uri = ""
         self.client_id = ""
         self.metadata: JSON = {}

@@ -1,6 +1,7 @@
 """Fixtures and the service-marker policy shared by the whole suite.
 
-Tests marked `postgres` or `redis` need that real service; tests marked `browser` need
+Tests marked `postgres`, `redis` or `rabbitmq` need that real service (`nginx`: the nginx
+binary; the production-stack test has all four); tests marked `browser` need
 Chromium and Playwright (they bring their own live bank, so both runs have them); tests marked
 `hsm` need SoftHSM2 and python-pkcs11 (they make their own token, so both runs have them too).
 The embedded run (`make test`) leaves out what this machine lacks and says so at the end; the
@@ -10,6 +11,7 @@ run instead of skipping.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import os
@@ -28,6 +30,8 @@ from tests.cdr_error_table import TITLES
 CHROMIUM = os.environ.get("BANK_CHROMIUM", "/usr/bin/chromium")
 #: The PKCS#11 module the `hsm` tests load (tests/kms/conftest.py makes the token).
 SOFTHSM_LIBRARY = os.environ.get("BANK_SOFTHSM_LIBRARY", "/usr/lib/softhsm/libsofthsm2.so")
+#: The broker the `rabbitmq` tests use (the production-stack test, tests/e2e/test_prod_stack.py).
+AMQP_URL = os.environ.get("BANK_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 
 SERVICE_MARKERS = {
     "postgres": "PostgreSQL (set DATABASE_URL=postgres://..., or run `make test-services`)",
@@ -35,9 +39,12 @@ SERVICE_MARKERS = {
     "browser": f"Chromium at {CHROMIUM} (`apt-get install chromium`, or set BANK_CHROMIUM) "
                "and Playwright (`make venv`)",
     "hsm": "SoftHSM2 (`apt-get install softhsm2`) and python-pkcs11 (`make venv`)",
+    "nginx": "nginx (`apt-get install nginx`)",
+    "rabbitmq": f"RabbitMQ at {AMQP_URL} (set BANK_TEST_AMQP_URL, or start `rabbitmq-server`)",
 }
-#: What `make test` goes without on purpose (`make test-services` has them).
-EMBEDDED_RUN_LACKS = {"postgres", "redis"}
+#: What `make test` goes without on purpose (`make test-services` has them): the services,
+#: and nginx, which only the production-stack test needs.
+EMBEDDED_RUN_LACKS = {"postgres", "redis", "rabbitmq", "nginx"}
 _left_out: dict[str, list[str]] = {}
 
 
@@ -51,7 +58,25 @@ def _service_available(marker: str) -> bool:
     if marker == "hsm":
         return (Path(SOFTHSM_LIBRARY).is_file() and shutil.which("softhsm2-util") is not None
                 and _imports("pkcs11"))
+    if marker == "nginx":
+        # /usr/sbin is not on every user's PATH.
+        return (shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")) is not None
+    if marker == "rabbitmq":
+        return _broker_answers(AMQP_URL)
     return False
+
+
+@functools.cache
+def _broker_answers(url: str) -> bool:
+    """An AMQP connection opens (once per run: this is asked for every marked test)."""
+    from kombu import Connection
+
+    try:
+        with Connection(url, connect_timeout=3) as connection:
+            connection.ensure_connection(max_retries=1)
+    except Exception:
+        return False
+    return True
 
 
 def _imports(module: str) -> bool:

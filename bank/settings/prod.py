@@ -1,11 +1,18 @@
 """Production: PostgreSQL, Redis, a real broker. Refuses to start without its secrets."""
 
+import ipaddress
+
 from django.core.exceptions import ImproperlyConfigured
 
 from security.keys import decode_resource_id_key
 
 from .base import *  # noqa: F403
-from .base import DATABASES
+from .base import (
+    BANK_TRUSTED_PROXIES,
+    BANK_TRUSTED_PROXY_CERT_HEADER,
+    BANK_TRUSTED_PROXY_IP_HEADER,
+    DATABASES,
+)
 from .env import env, mandatory
 
 BANK_ENVIRONMENT = "prod"
@@ -87,3 +94,27 @@ BANK_PKCS11_PIN = mandatory("BANK_PKCS11_PIN")
 # HSTS preload is a one-way commitment only the owner of the real domain can make.
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# BEHIND A TLS-TERMINATING PROXY -------------------------------------------------------
+# deploy/nginx/bank.conf: nginx terminates TLS (and verifies client certificates) and talks
+# plain HTTP to gunicorn (deploy/gunicorn.conf.py). base.py reads BANK_TRUSTED_PROXIES (the
+# addresses nginx connects FROM: REMOTE_ADDR as gunicorn sees it),
+# BANK_TRUSTED_PROXY_CERT_HEADER (security/mtls.py) and BANK_TRUSTED_PROXY_IP_HEADER
+# (security/client_ip.py); production checks they make sense together. Nothing below applies
+# without proxies: a bank whose gunicorn terminates TLS itself trusts no header at all.
+for _proxy in BANK_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_address(_proxy)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"BANK_TRUSTED_PROXIES lists addresses, not networks or names: {_proxy!r}.") from None
+for _name, _header in (("BANK_TRUSTED_PROXY_CERT_HEADER", BANK_TRUSTED_PROXY_CERT_HEADER),
+                       ("BANK_TRUSTED_PROXY_IP_HEADER", BANK_TRUSTED_PROXY_IP_HEADER)):
+    if _header and not BANK_TRUSTED_PROXIES:
+        raise ImproperlyConfigured(f"{_name} needs BANK_TRUSTED_PROXIES (who may send it).")
+    if _header and not _header.startswith("HTTP_"):
+        raise ImproperlyConfigured(f"{_name} is a WSGI environ key: HTTP_X_..., not {_header!r}.")
+if BANK_TRUSTED_PROXIES:
+    # Django believes this header from anyone, so gunicorn behind nginx drops it from every
+    # peer that is not a trusted proxy (deploy/gunicorn.conf.py) and nginx always overwrites it.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # type: ignore[assignment]

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from security import audit
@@ -54,8 +55,18 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         signing_keys.clear_cache()
         for key in signing_keys.signing_keys():
+            self.stdout.write(f"{key.kid}\t{key.alg}\t{self._state(key)}")
+
+    @staticmethod
+    def _state(key: signing_keys.SigningKey) -> str:
+        try:
             active = signing_keys.active_key(key.alg).kid == key.kid
-            self.stdout.write(f"{key.kid}\t{key.alg}\t{'active' if active else 'retiring'}")
+        except ImproperlyConfigured:
+            # BANK_SIGNING_KEYS_ACTIVE names a kid that is not there: a production bank's
+            # first keys (prod.py needs a name before the first `rotate` can make the key),
+            # or a name mistyped. Say so rather than fail after the keys were made.
+            return "not signing (BANK_SIGNING_KEYS_ACTIVE names no such key)"
+        return "active" if active else "retiring"
 
     def _rotate(self, in_key_manager: bool) -> None:
         stamp = datetime.now(UTC).strftime("%Y-%m-%d-%H%M%S")
