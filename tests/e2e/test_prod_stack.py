@@ -364,3 +364,23 @@ def test_every_answer_through_nginx_has_hsts_and_no_server_version(stack):
         _assert_front_headers(answer)
         assert "gunicorn" not in str(answer.headers).lower()
     assert urlsplit(answers[1].json()["issuer"]).netloc == f"localhost:{stack.port('public')}"
+
+
+# (e) The nginx fronts pass the same TLS scan as the listeners -----------------------------
+def test_both_nginx_fronts_pass_mozilla_intermediate_and_the_bank_policy(stack):
+    from tests.e2e.test_sslyze import _run, _setup_failure
+
+    reason = _setup_failure()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true: {reason}", pytrace=False)
+        pytest.skip(reason)
+    fronts = [f"localhost:{stack.port('public')}", f"localhost:{stack.port('mtls')}"]
+    cert, key = stack.cert
+    done = _run("--ca-file", stack.ca, "--cert", cert, "--key", key, "--bank-policy", *fronts)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    for front in fronts:
+        assert f"== {front}: COMPLIANT (Mozilla intermediate, bank policy)" in output, output
+    assert "2 of 2 target(s) compliant" in output
+    assert "CHACHA20" not in output
