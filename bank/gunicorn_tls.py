@@ -36,6 +36,9 @@ limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
 graceful_timeout = 20
+# The access line names the path, never the query string (it may carry a search text or an
+# authorization request's parameters): client, method, path, status, bytes, microseconds.
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(D)s'
 timeout = 30
 
 

@@ -5,12 +5,16 @@
 
 Both answer on either listener (security/listeners.py) and over plain HTTP from the pod
 network (SECURE_REDIRECT_EXEMPT), and say only which component failed, never why: the reason
-goes to the log. No authentication, so nothing in them is about customers or keys.
+goes to the log. No authentication, so nothing in them is about customers or keys; both are
+rate limited per source (security/throttling), and a readiness answer is reused for
+READY_REUSE_SECONDS, so a flood of probes costs the database and the HSM nothing more.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 
 from django.core.cache import cache
@@ -51,15 +55,36 @@ def live(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "live"})
 
 
+READY_REUSE_SECONDS = 2.0
+_last: tuple[float, list[str]] | None = None
+_lock = threading.Lock()
+
+
+def ready_forget() -> None:
+    """Check afresh on the next probe (tests)."""
+    global _last
+    _last = None
+
+
+def _failed_components() -> list[str]:
+    global _last
+    with _lock:  # one thread checks; the others reuse its answer
+        if _last is not None and time.monotonic() - _last[0] < READY_REUSE_SECONDS:
+            return _last[1]
+        failed = []
+        for name, check in CHECKS.items():
+            try:
+                check()
+            except Exception:
+                logger.warning("Readiness check %s failed", name, exc_info=True)
+                failed.append(name)
+        _last = (time.monotonic(), failed)
+        return failed
+
+
 @require_safe
 def ready(request: HttpRequest) -> JsonResponse:
-    failed = []
-    for name, check in CHECKS.items():
-        try:
-            check()
-        except Exception:
-            logger.warning("Readiness check %s failed", name, exc_info=True)
-            failed.append(name)
+    failed = _failed_components()
     if failed:
         return JsonResponse({"status": "unavailable", "failed": failed}, status=503)
     return JsonResponse({"status": "ready"})

@@ -53,7 +53,9 @@ limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
 # Access lines come from nginx (bank_access) and the app's JSON log; gunicorn's errors only.
-accesslog = None
+accesslog = None  # nginx logs access (its format names the path, not the query string)
+# If access logging is switched on here: the path, never the query string.
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(D)s'
 errorlog = "-"
 
 

@@ -20,6 +20,7 @@ from rest_framework.request import Request
 
 from security.consent.access import access_context_resolve
 from security.fapi_headers import fapi_headers_parse
+from security.interaction import principal_bind
 from security.mtls import presented_certificate_thumbprint
 
 
@@ -50,6 +51,7 @@ class CdrTokenAuthentication(OAuth2Authentication):
             customer_present=fapi.customer_present,
             presented_thumbprint=presented_certificate_thumbprint(request._request.META),
         )
+        principal_bind(client=context.software_product_id, customer_id=context.customer_id)
         request.cdr = context  # type: ignore[attr-defined]
         # The Django request carries it too, for middleware (request log, metrics, limits).
         request._request.cdr = context  # type: ignore[attr-defined]

@@ -44,3 +44,46 @@ def parse_interaction_id(raw: str | None) -> str | None:
 
 def new_interaction_id() -> str:
     return str(uuid.uuid4())
+
+
+# Who the request acts for, as pseudonyms on every log line (security/logging.py) ------------
+_principal: ContextVar[dict[str, str] | None] = ContextVar("principal", default=None)
+
+
+def bind_principal_scope():
+    """A fresh, empty principal for this request; returns the token for reset_principal."""
+    return _principal.set({})
+
+
+def reset_principal(token) -> None:
+    _principal.reset(token)
+
+
+def principal_bind(*, client: str | None = None, customer_id: int | None = None) -> None:
+    """Record the client (its software product ID) and the customer (as a pseudonym)."""
+    principal = _principal.get()
+    if principal is None:
+        return
+    if client:
+        principal["client"] = client
+    if customer_id is not None:
+        principal["customer"] = customer_pseudonym(customer_id)
+
+
+def current_principal() -> dict[str, str]:
+    return dict(_principal.get() or {})
+
+
+def customer_pseudonym(customer_id: int) -> str:
+    """A stable pseudonym of a customer for logs: a keyed hash, not the row key.
+
+    A SIEM can follow one customer across lines; nobody can map it back without the key.
+    """
+    import hashlib
+    import hmac
+
+    from django.conf import settings
+
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"log-customer:{customer_id}".encode(),
+                      hashlib.sha256).hexdigest()
+    return "cust-" + digest[:16]

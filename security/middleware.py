@@ -12,9 +12,11 @@ from security import listeners
 from security.interaction import (
     HEADER,
     bind_interaction_id,
+    bind_principal_scope,
     new_interaction_id,
     parse_interaction_id,
     reset_interaction_id,
+    reset_principal,
 )
 
 
@@ -35,9 +37,11 @@ class InteractionIdMiddleware:
         interaction_id = parsed or new_interaction_id()
         request.interaction_id = interaction_id  # type: ignore[attr-defined]
         token = bind_interaction_id(interaction_id)
+        principal = bind_principal_scope()
         try:
             response = self.get_response(request)
         finally:
+            reset_principal(principal)
             reset_interaction_id(token)
         response[HEADER] = interaction_id
         return response

@@ -4,13 +4,15 @@ A view declares `versions`, `query_params`, its authentication and permissions; 
 applies the conventions in one order for every endpoint:
 
 0. a method the view does not implement is 405;
-1. `x-fapi-interaction-id` must be a UUID if sent (400 Header/Invalid);
-2. Accept must allow application/json (406);
-3. `x-v` / `x-min-v` negotiation (400 Header/Missing / Header/InvalidVersion, 406);
-4. authentication, then the rate limits (security/throttling: per certificate, software
-   product, customer, session, endpoint, operation), then permissions: a caller over its
-   limit gets 429 even with a bad token, and limits keyed by the customer need the token;
-5. no query parameter outside the view's allow-list, none repeated (400 Field/Invalid).
+1. authentication, then the rate limits (security/throttling: per certificate, software
+   product, customer, session, endpoint, operation): before any other check, so that every
+   call spends its caller's limit, a malformed one or one with a refused token included, and
+   after authentication, because limits keyed by customer and session need the token;
+2. `x-fapi-interaction-id` must be a UUID if sent (400 Header/Invalid);
+3. Accept must allow application/json (406);
+4. `x-v` / `x-min-v` negotiation (400 Header/Missing / Header/InvalidVersion, 406);
+5. permissions (the token's scopes; DRF);
+6. no query parameter outside the view's allow-list, none repeated (400 Field/Invalid).
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ class BaseCdrApi(APIView):
     # No OPTIONS handler: CORS preflights are answered by the CORS middleware, and DRF's
     # self-description of an endpoint is not something a bank publishes.
     http_method_names = ["get", "post", "put", "patch", "delete", "head"]
-    #: DRF's throttles run after permissions; ours run in perform_authentication (step 4).
+    #: DRF's throttles run after permissions; ours run first (step 1).
     throttle_classes = ()
     #: The kind of call for the rate limits; rate_limit_operation() may refine it per request.
     operation: ClassVar[Operation] = Operation.RESOURCE_READ
@@ -66,9 +68,9 @@ class BaseCdrApi(APIView):
     def rate_limit_operation(self, request: Request) -> Operation:
         return self.operation
 
-    def perform_authentication(self, request: Request) -> None:
+    def _authenticate_and_limit(self, request: Request) -> None:
         try:
-            super().perform_authentication(request)
+            request.user  # noqa: B018  (resolves the token; DRF's own step then reuses it)
         except APIException:
             self._limit(request)  # a refused token still spends its caller's limit
             raise
@@ -92,6 +94,7 @@ class BaseCdrApi(APIView):
         if method not in self.http_method_names or not hasattr(self, method):
             # 405 before anything else: no header or body can make this method exist here.
             self.http_method_not_allowed(request, *args, **kwargs)
+        self._authenticate_and_limit(request)
         if getattr(request._request, "interaction_id_invalid", False):
             raise errors.InvalidHeaderError("x-fapi-interaction-id")
         super().initial(request, *args, **kwargs)

@@ -114,6 +114,11 @@ for _name, _header in (("BANK_TRUSTED_PROXY_CERT_HEADER", BANK_TRUSTED_PROXY_CER
         raise ImproperlyConfigured(f"{_name} needs BANK_TRUSTED_PROXIES (who may send it).")
     if _header and not _header.startswith("HTTP_"):
         raise ImproperlyConfigured(f"{_name} is a WSGI environ key: HTTP_X_..., not {_header!r}.")
+if BANK_TRUSTED_PROXIES and not BANK_TRUSTED_PROXY_IP_HEADER:
+    # Every client would look like the proxy: one shared per-source budget (login, codes,
+    # public pages) that anyone could use up, and audit rows naming the proxy.
+    raise ImproperlyConfigured("BANK_TRUSTED_PROXIES needs BANK_TRUSTED_PROXY_IP_HEADER (the "
+                               "proxy's client-address header, e.g. HTTP_X_REAL_IP).")
 if BANK_TRUSTED_PROXIES:
     # Django believes this header from anyone, so gunicorn behind nginx drops it from every
     # peer that is not a trusted proxy (deploy/gunicorn.conf.py) and nginx always overwrites it.

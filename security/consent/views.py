@@ -51,6 +51,7 @@ from bank.api.formatting import masked_account_number
 from security.client_ip import client_ip
 from security.consent.forms import AccountSelectionForm, CodeForm, LoginForm
 from security.consent.language import data_cluster_changes, data_clusters, sharing_period
+from security.interaction import principal_bind
 from security.login.services import (
     LoginError,
     LoginLocked,
@@ -134,6 +135,7 @@ def consent_page(view: ConsentView) -> Callable[..., HttpResponse]:
             return _unavailable(request, AuthorizationNotFound())
         try:
             pending = authorization_pending_get(handle=handle)
+            principal_bind(client=pending.software_product_id)
             response = view(request, pending)
         except AuthorizationUnavailable as exc:
             # Unknown, expired, or decided meanwhile (a second tab, a double submit).

@@ -32,6 +32,11 @@ def rate_limits_check(app_configs: Any = None, **kwargs: Any) -> list[checks.Che
             limit_parse(value)
         except ValueError as exc:
             problems.append(checks.Error(f"Rate limit {rule}: {exc}", id="throttling.E003"))
+    unknown_endpoints = set(settings.BANK_RATE_LIMIT_ENDPOINTS) - _cdr_views()
+    for name in sorted(unknown_endpoints):
+        problems.append(checks.Error(
+            f"BANK_RATE_LIMIT_ENDPOINTS names no CDR endpoint: {name} (a typo limits nothing).",
+            id="throttling.E006"))
     if getattr(settings, "BANK_ENVIRONMENT", "") == "prod":
         if not settings.BANK_RATE_LIMIT_STORE.startswith(("redis://", "rediss://", "unix://")):
             problems.append(checks.Error(
@@ -42,3 +47,19 @@ def rate_limits_check(app_configs: Any = None, **kwargs: Any) -> list[checks.Che
             problems.append(checks.Error("BANK_RATE_LIMIT_MULTIPLIER is for tests only.",
                                          id="throttling.E005"))
     return problems
+
+
+def _cdr_views() -> set[str]:
+    """The class names of every CDR API view the URLconf serves."""
+    from django.urls import get_resolver
+
+    from bank.api.views import BaseCdrApi
+
+    get_resolver().url_patterns  # noqa: B018  (imports every view module)
+    found: set[str] = set()
+    pending = list(BaseCdrApi.__subclasses__())
+    while pending:
+        view = pending.pop()
+        found.add(view.__name__)
+        pending.extend(view.__subclasses__())
+    return found

@@ -43,8 +43,10 @@ UNAVAILABLE_RETRY_AFTER = "5"
 #: The limited endpoints that are not CDR API views, by URL name; a dict picks by method
 #: (None: any other method).
 VIEW_OPERATIONS: dict[str, Operation | dict[str | None, Operation]] = {
-    "oauth:discovery": Operation.PUBLIC,
-    "oauth:jwks": Operation.PUBLIC,
+    "oauth:discovery": Operation.DISCOVERY,
+    "oauth:jwks": Operation.DISCOVERY,
+    "health-live": Operation.HEALTH,
+    "health-ready": Operation.HEALTH,
     "oauth:authorize": Operation.AUTHORIZE,
     "consent:login": {"POST": Operation.LOGIN, None: Operation.CONSENT_PAGE},
     "consent:code": {"POST": Operation.OTP, None: Operation.CONSENT_PAGE},
@@ -59,9 +61,10 @@ VIEW_OPERATIONS: dict[str, Operation | dict[str | None, Operation]] = {
     "oauth:arrangement-revoke": Operation.WRITE,
     "oauth:register": Operation.REGISTRATION,
     "oauth:register-detail": Operation.REGISTRATION,
-    "admin:login": {"POST": Operation.LOGIN},
+    "admin:login": {"POST": Operation.STAFF_LOGIN},
 }
-_HTML = frozenset({Operation.AUTHORIZE, Operation.CONSENT_PAGE, Operation.LOGIN, Operation.OTP})
+_HTML = frozenset({Operation.AUTHORIZE, Operation.CONSENT_PAGE, Operation.LOGIN, Operation.OTP,
+                   Operation.STAFF_LOGIN})
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,8 +34,9 @@ class Limit:
 
     @property
     def interval_us(self) -> int:
-        """A rate's refill interval: the time one call's token takes to come back."""
-        return RATE_PERIODS[self.per] * 1_000_000 // self.count
+        """A rate's refill interval: the time one call's token takes to come back (at least
+        1 µs: a rate is never "unlimited" by rounding)."""
+        return max(1, RATE_PERIODS[self.per] * 1_000_000 // self.count)
 
     def scaled(self, factor: int) -> Limit:
         return Limit(self.count * factor, self.per, self.burst * factor)
@@ -66,6 +67,8 @@ def limit_parse(value: Any) -> Limit:
         raise ValueError(f'Not a limit: {value!r} (write "N/s", "N/m", "N/h", "N/session" '
                          'or "N/day", N at least 1).')
     count, per = int(match[1]), match[2]
+    if per in RATE_PERIODS and count > RATE_PERIODS[per] * 1000:
+        raise ValueError(f"{value}: more than 1000 calls a second is not a limit.")
     if per in QUOTA_WINDOWS:
         if burst is not None:
             raise ValueError(f"A quota ({value}) has no burst.")

@@ -16,15 +16,16 @@ client certificate on the mTLS listener, the source address on the public one), 
 endpoint, and tighter limits for writes, the text search and the brute-force targets (login,
 one-time codes, PAR, token, registration).
 
-Rules about a software product's calls can be overridden per software product in the admin
-(RateLimitOverride). The OAuth endpoints are limited per client certificate before the
-client is authenticated, so those rules have no per-product override.
+Rules that count one software product's calls (PRODUCT_RULES, and the endpoint ones) can be
+overridden per software product in the admin (RateLimitOverride); the others count callers
+or customers across products, so a per-product value would change other products' budgets.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import time
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -40,10 +41,13 @@ from security.throttling.store import Bucket
 class Operation(StrEnum):
     """What kind of call a request is; each kind spends its own set of limits."""
 
-    PUBLIC = "public"  # Get Products, Get Status/Outages, OpenID discovery, JWKS
+    PUBLIC = "public"  # Get Products, Get Status, Get Outages (the CDR's public traffic)
+    DISCOVERY = "discovery"  # OpenID discovery, JWKS: per source, never a shared total
+    HEALTH = "health"  # /health/*: per source
     CONSENT_PAGE = "consent_page"  # the consent pages, read
     AUTHORIZE = "authorize"
-    LOGIN = "login"  # a password attempt (customer consent login, staff admin login)
+    LOGIN = "login"  # a customer's password attempt (the consent login)
+    STAFF_LOGIN = "staff_login"  # a staff password attempt (the admin login)
     OTP = "otp"  # a one-time code attempt
     RESOURCE_READ = "read"  # a CDR resource call
     RESOURCE_SEARCH = "search"  # Get Transactions with `text`: decrypts up to 30,000 rows
@@ -54,10 +58,15 @@ class Operation(StrEnum):
     REGISTRATION = "registration"  # DCR create/read/update/delete
 
 
-#: Operations answered without a client certificate: on a limiter outage these fail open
-#: (the login and code checks keep their own lock-outs in the database); the rest fail closed.
-UNAUTHENTICATED = frozenset({Operation.PUBLIC, Operation.CONSENT_PAGE, Operation.AUTHORIZE,
-                             Operation.LOGIN, Operation.OTP})
+#: Operations answered without a client certificate, limited per source address. On a
+#: limiter outage these fail open (the customer's login and code checks keep their own
+#: lock-outs in the database); every other operation fails closed, the staff login included
+#: (Django's admin login has no lock-out of its own).
+UNAUTHENTICATED = frozenset({Operation.PUBLIC, Operation.DISCOVERY, Operation.HEALTH,
+                             Operation.CONSENT_PAGE, Operation.AUTHORIZE, Operation.LOGIN,
+                             Operation.OTP})
+#: Limited per source address, but failing closed.
+_PER_SOURCE = UNAUTHENTICATED | {Operation.STAFF_LOGIN}
 
 #: Every rule this module applies; BANK_RATE_LIMITS must give each a limit (system check).
 RULES = frozenset({
@@ -78,6 +87,7 @@ NFR_SECURE_TPS_ABOVE = 450
 _CALLER_RULES = {
     Operation.AUTHORIZE: "authorize_per_source",
     Operation.LOGIN: "login_per_source",
+    Operation.STAFF_LOGIN: "login_per_source",
     Operation.OTP: "otp_per_source",
     Operation.PAR: "par_per_client",
     Operation.TOKEN: "token_per_client",
@@ -87,9 +97,18 @@ _CALLER_RULES = {
 }
 
 
+#: Rules whose buckets count one software product's calls (or its sessions): the only ones a
+#: per-product override can change without touching other products' budgets.
+PRODUCT_RULES = frozenset({
+    "software_product", "unattended_per_session", "unattended_calls_per_session",
+    "unattended_sessions_per_day", "search_per_software_product",
+})
+
+
 def rule_names() -> list[str]:
-    """Every rule an override may name: the settings' rules and `endpoint:<view>` ones."""
-    return sorted(RULES) + sorted(
+    """Every rule a per-product override may name: the product-scoped rules and the
+    `endpoint:<view>` ones (per product and endpoint)."""
+    return sorted(PRODUCT_RULES) + sorted(
         f"endpoint:{name}" for name in settings.BANK_RATE_LIMIT_ENDPOINTS)
 
 
@@ -123,10 +142,25 @@ def _nfr_secure_limit() -> Limit:
     return Limit(tps, "s", tps)
 
 
+def source_network(source_ip: str | None) -> str:
+    """What a per-source limit counts: an IPv4 address, or an IPv6 /64 (one customer's
+    network: anyone holding a /64 has 2^64 addresses to rotate through)."""
+    try:
+        address = ipaddress.ip_address(source_ip or "")
+    except ValueError:
+        return source_ip or "-"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
 def _source_subject(source_ip: str | None) -> str:
-    """A pseudonym of a source address for store keys: a keyed hash, not the address."""
+    """A pseudonym of a source network for store keys: a keyed hash, not the address."""
     key = settings.SECRET_KEY.encode()
-    digest = hmac.new(key, f"rate-limit-source:{source_ip or '-'}".encode(), hashlib.sha256)
+    digest = hmac.new(key, f"rate-limit-source:{source_network(source_ip)}".encode(),
+                      hashlib.sha256)
     return "ip:" + digest.hexdigest()[:32]
 
 
@@ -151,7 +185,7 @@ def endpoint_buckets(operation: Operation, *, certificate_thumbprint: str | None
                      source_ip: str | None) -> list[Bucket]:
     """The limits of a call identified only by its caller (OAuth endpoints, public pages)."""
     subject = caller_subject(certificate_thumbprint=certificate_thumbprint, source_ip=source_ip)
-    if operation in UNAUTHENTICATED:
+    if operation in _PER_SOURCE:
         buckets = [_bucket("public_per_source", _source_subject(source_ip))]
         if operation is Operation.PUBLIC:
             buckets.append(_bucket("public_site_wide", "all"))

@@ -11,6 +11,9 @@ Two stores behind that call:
   the spend, so it is atomic across every worker and host; the time is Redis's own clock
   (TIME), so hosts with skewed clocks still share one timeline. Every bucket key of a call
   must live on one Redis node (a single server or a primary; not spread over a cluster).
+  Give the limiter a Redis database it does not share with an evicting cache
+  (BANK_RATE_LIMIT_STORE; `maxmemory-policy noeviction`), or counters can vanish. A call
+  that times out after the script ran has spent its budget although it is answered 503.
 - **memory** (the embedded demo and the tests): the same algorithm under a lock, exact for
   the one process it lives in: `make demo` serves each listener from one process.
 
@@ -96,6 +99,9 @@ for i = 1, n do
   if kind == 'r' then
     local tat = tonumber(redis.call('GET', key) or '0')
     if tat < now then tat = now end
+    -- A limit raised since (an override, a new tier) takes effect at once: no bucket is
+    -- further behind than the current limit allows.
+    if tat > now + a * b then tat = now + a * b end
     local new_tat = tat + a
     local allow_at = new_tat - a * b
     if allow_at > now then wait = allow_at - now else plan[i] = new_tat end
@@ -196,7 +202,7 @@ class MemoryStore:
                 kind, a, b, _ = _arguments(bucket)
                 wait = 0.0
                 if kind == "r":
-                    tat = max(self._get(bucket.key, now) or 0.0, now)
+                    tat = min(max(self._get(bucket.key, now) or 0.0, now), now + a * b)
                     new_tat = tat + a
                     allow_at = new_tat - a * b
                     if allow_at > now:

@@ -196,6 +196,26 @@ def test_public_endpoints_are_limited_per_source_address(client, db, settings):
     assert client.get(PRODUCTS, REMOTE_ADDR="198.51.100.9", **headers).status_code == 200
 
 
+def test_all_secure_traffic_shares_the_site_wide_total(bank, grant, cdr, settings,
+                                                       make_product):
+    _limits(settings, secure_site_wide=("1/m", 2))
+    jane, john = grant("jane.citizen"), grant("john.citizen",
+                                               software_product=make_product("Other App"))
+    assert [_accounts(cdr, g).status_code for g in (jane, john)] == [200, 200]
+    _assert_throttled(_accounts(cdr, jane, present=True), low=59, high=60)
+
+
+def test_every_call_spends_its_certificates_limit_before_any_other_check(bank, grant, cdr,
+                                                                          settings):
+    """Malformed calls too: a caller cannot probe for free with a bad x-v or Accept."""
+    _limits(settings, client_certificate=("1/m", 3))
+    g = grant("jane.citizen")
+    assert cdr("get", ACCOUNTS, g, x_v="999").status_code == 406
+    assert cdr("get", ACCOUNTS, g, x_v="3", HTTP_ACCEPT="text/html").status_code == 406
+    assert cdr("get", ACCOUNTS, g, x_v="3", HTTP_X_FAPI_INTERACTION_ID="bad").status_code == 400
+    _assert_throttled(cdr("get", ACCOUNTS, g, x_v="abc"), low=59, high=60)
+
+
 def test_the_public_total_is_shared_by_every_source(client, db, settings):
     _limits(settings, public_site_wide=("1/m", 2))
     headers = {"HTTP_X_V": "5", "HTTP_ACCEPT": "application/json"}
@@ -208,6 +228,7 @@ def test_the_public_total_is_shared_by_every_source(client, db, settings):
 def test_secure_site_wide_follows_the_nfr_table_by_active_authorisations(settings):
     from security.throttling import policy
 
+    _limits(settings, secure_site_wide="nfr")
     with mock.patch.object(policy, "_active_authorisations", (0.0, 0)), \
          mock.patch("security.consent.models.Arrangement.objects") as arrangements:
         for active, tps in ((0, 150), (10_000, 150), (10_001, 200), (55_000, 400),

@@ -39,3 +39,8 @@ def test_production_needs_redis_and_real_limits(settings):
     settings.BANK_RATE_LIMIT_STORE = "rediss://redis.internal:6380/2"
     settings.BANK_RATE_LIMIT_MULTIPLIER = 1
     assert _ids(settings) == []
+
+
+def test_an_endpoint_limit_must_name_a_cdr_endpoint(settings):
+    settings.BANK_RATE_LIMIT_ENDPOINTS = {"DirectDebitsListApi": ("1/s", 1)}
+    assert _ids(settings) == ["throttling.E006"]

@@ -93,7 +93,7 @@ def test_every_mtls_call_spends_the_certificates_own_limit(db, mtls):
     client, alice = Client(), _certificate("alice")
     statuses = [client.post(path, {}, **_as(alice)).status_code
                 for path in ("/token", "/par", "/introspect", "/revoke")]
-    assert statuses[:3] != [429] * 3 and statuses[3] == 429
+    assert 429 not in statuses[:3] and statuses[3] == 429
 
 
 def test_the_customers_login_is_limited_per_source_address(db, settings):
@@ -172,9 +172,50 @@ def test_limiter_down_keeps_the_customers_pages_up(db, caplog):
             if getattr(r, "event", "") == "rate_limit.store_unavailable"] == [False]
 
 
-def test_discovery_and_jwks_count_as_public_traffic(db, settings):
+def test_discovery_and_jwks_are_limited_per_source(db, settings):
     _limits(settings, public_per_source=("1/m", 2))
     client = Client()
     assert client.get("/jwks").status_code == 200
     assert client.get("/.well-known/openid-configuration").status_code == 200
     _assert_oauth_429(client.get("/jwks"))
+    assert client.get("/jwks", REMOTE_ADDR="198.51.100.20").status_code == 200
+
+
+def test_discovery_and_jwks_are_not_in_the_public_total(db, settings):
+    """A flood of Get Products cannot take the JWKS (every token check needs it) down."""
+    _limits(settings, public_site_wide=("1/m", 1))
+    client = Client()
+    headers = {"HTTP_X_V": "5", "HTTP_ACCEPT": "application/json"}
+    assert client.get("/cds-au/v1/banking/products", **headers).status_code == 200
+    assert client.get("/cds-au/v1/banking/products", REMOTE_ADDR="198.51.100.21",
+                      **headers).status_code == 429
+    assert client.get("/jwks", REMOTE_ADDR="198.51.100.22").status_code == 200
+    assert client.get("/.well-known/openid-configuration", REMOTE_ADDR="198.51.100.23"
+                      ).status_code == 200
+
+
+def test_health_checks_are_limited_per_source(db, settings):
+    _limits(settings, public_per_source=("1/m", 2))
+    client = Client()
+    assert [client.get("/health/ready").status_code for _ in range(2)] == [200, 200]
+    assert client.get("/health/live").status_code == 429
+
+
+@pytest.mark.parametrize(("same", "other"), [
+    ("2001:db8:1:2::1", "2001:db8:1:2:ffff::9"),
+    ("::ffff:198.51.100.7", "198.51.100.7"),
+])
+def test_an_ipv6_network_is_one_source(db, settings, same, other):
+    _limits(settings, login_per_source=("1/m", 1))
+    client = Client()
+    assert client.post("/consent/x", {}, REMOTE_ADDR=same).status_code != 429
+    assert client.post("/consent/x", {}, REMOTE_ADDR=other).status_code == 429
+    assert client.post("/consent/x", {}, REMOTE_ADDR="2001:db8:1:3::1").status_code != 429
+
+
+def test_limiter_down_refuses_the_staff_login(db, caplog):
+    """The admin login has no lock-out of its own: without the limiter it fails closed."""
+    memory, redis = _limiter_down()
+    with memory, redis, caplog.at_level(logging.ERROR, logger="bank.throttling"):
+        response = Client().post("/admin/login/", {"username": "x", "password": "y"})
+    assert response.status_code == 503

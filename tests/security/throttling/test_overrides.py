@@ -32,6 +32,13 @@ def _override(product, **fields) -> RateLimitOverride:
     ({"rule": "software_product", "rate": "100/day"}, "rate"),  # a rate rule given a quota
     ({"rule": "unattended_calls_per_session", "rate": "10/s"}, "rate"),  # and the reverse
     ({"rule": "unattended_calls_per_session", "rate": "500/session", "burst": 5}, "rate"),
+    # Rules that count callers or customers across products: a per-product value would
+    # change other products' budgets, or nothing at all.
+    ({"rule": "customer_present_per_customer", "rate": "1/h"}, "rule"),
+    ({"rule": "search_per_customer", "rate": "1/h"}, "rule"),
+    ({"rule": "client_certificate", "rate": "1000/s"}, "rule"),
+    ({"rule": "token_per_client", "rate": "1000/s"}, "rule"),
+    ({"rule": "secure_site_wide", "rate": "1000/s"}, "rule"),
 ])
 def test_an_invalid_override_is_refused(product, fields, field):
     with pytest.raises(ValidationError) as refused:

@@ -70,6 +70,15 @@ def test_retry_after_is_exact_for_a_slow_rate(limiter):
     assert decision.retry_after_header == "3600"
 
 
+def test_raising_a_limit_frees_a_throttled_caller_at_once(limiter):
+    assert limiter.store.acquire([limiter.bucket("b", Limit(1, "h", 1))]).allowed
+    assert not limiter.store.acquire([limiter.bucket("b", Limit(1, "h", 1))]).allowed
+    # An override (or a new tier) to 100/s: the caller is no longer held to the old schedule
+    # (an hour); at worst it waits the new limit's one interval (10 ms).
+    decision = limiter.store.acquire([limiter.bucket("b", Limit(100, "s", 100))])
+    assert decision.allowed or decision.retry_after <= 0.01
+
+
 def test_a_refused_call_spends_none_of_its_other_buckets(limiter):
     roomy = limiter.bucket("roomy", Limit(3, "day"), window_ms=60_000)
     tight = limiter.bucket("tight", Limit(1, "day"), window_ms=60_000)

@@ -1,0 +1,144 @@
+"""No secret reaches a log line, whichever logger writes it and however it is passed.
+
+Every kind of secret the bank handles goes through every logger of the project (the bank's own,
+found by importing every module, and the third-party ones it runs with), as a message
+argument, an `extra=` value (flat and nested), an exception's message and traceback, and a
+stack; the configured handler's output must contain none of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import logging
+import pkgutil
+from pathlib import Path
+
+import pytest
+from django.test import Client, RequestFactory
+
+from security.logging import REDACTED, RedactionFilter, redact_text
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("bank", "security", "accounts", "transactions")
+THIRD_PARTY = ("django", "django.request", "django.server", "django.security.csrf",
+               "django.db.backends", "oauthlib", "oauth2_provider", "celery", "celery.worker",
+               "kombu", "urllib3", "requests", "jwcrypto", "gunicorn.error", "py.warnings")
+
+TOKEN = "Zx9s-wEB_3kQpL0vY7rTu2mNc4aHfG6dJiK8oS1eR5b"
+JWT = ("eyJhbGciOiJQUzI1NiIsImtpZCI6ImsxIn0.eyJpc3MiOiJjbGllbnQiLCJzdWIiOiJjbGllbnQifQ."
+       "c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmU")
+PEM = ("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n"
+       "-----END PRIVATE KEY-----")
+
+#: (what it is, the secret, how it appears in text a caller might log)
+SECRETS = [
+    ("bearer token", TOKEN, f"Authorization: Bearer {TOKEN}"),
+    ("basic credentials", "Y2xpZW50OnMzY3JldA==", "Authorization: Basic Y2xpZW50OnMzY3JldA=="),
+    ("access token in a body", TOKEN, f'{{"access_token": "{TOKEN}", "token_type": "Bearer"}}'),
+    ("refresh token in a form", TOKEN, f"grant_type=refresh_token&refresh_token={TOKEN}"),
+    ("client assertion", JWT, f"client_assertion_type=jwt-bearer&client_assertion={JWT}"),
+    ("ID token", JWT, f"id_token {JWT}"),
+    ("authorization code", "SplxlOBeZQQYbYS6WxSbIA", "code=SplxlOBeZQQYbYS6WxSbIA&state=x"),
+    ("password", "correct horse battery", "password='correct horse battery'"),
+    ("one-time code", "493817", "otp: 493817"),
+    ("session cookie", "k3j4h5g6f7d8s9a0", "Cookie: __Host-sessionid=k3j4h5g6f7d8s9a0; x=y"),
+    ("client secret", "s3cr3t-v4lue-123", "client_secret=s3cr3t-v4lue-123"),
+    ("private key", "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7", PEM),
+    ("card number", "4111 1111 1111 1111", "paid with 4111 1111 1111 1111 today"),
+    ("account number", "062-000 12345678", "BSB and account 062-000 12345678"),
+    ("account number by name", "98765432", "account_number=98765432"),
+    ("email address", "jane.citizen@example.com", "sent to jane.citizen@example.com"),
+]
+
+
+def _project_loggers() -> list[str]:
+    for package in PACKAGES:
+        module = importlib.import_module(package)
+        for info in pkgutil.walk_packages(module.__path__, prefix=f"{package}."):
+            if (".migrations" in info.name or info.name.startswith("bank.settings")
+                    or info.name.endswith((".wsgi", ".asgi", ".serve"))):
+                continue
+            importlib.import_module(info.name)
+    names = [name for name in logging.root.manager.loggerDict
+             if name.split(".")[0] in PACKAGES]
+    assert "bank.audit" in names and "bank.throttling" in names
+    return sorted(set(names) | set(THIRD_PARTY))
+
+
+@pytest.fixture
+def log_output():
+    """What the configured handlers write (LOGGING in bank/settings/base.py)."""
+    handlers = [h for h in logging.getLogger().handlers
+                if any(isinstance(f, RedactionFilter) for f in h.filters)]
+    assert handlers, "LOGGING must put the redaction filter on the root handler"
+    buffer = io.StringIO()
+    previous = [(h, h.setStream(buffer)) for h in handlers if isinstance(h, logging.StreamHandler)]
+    yield buffer
+    for handler, stream in previous:
+        handler.setStream(stream)
+
+
+def _fail_with(text: str) -> None:
+    raise ValueError(f"could not parse: {text}")
+
+
+@pytest.mark.parametrize(("kind", "secret", "text"), SECRETS, ids=[s[0] for s in SECRETS])
+def test_no_logger_writes_a_secret(log_output, kind, secret, text):
+    loggers = _project_loggers()
+    for name in loggers:
+        logger = logging.getLogger(name)
+        level = max(logger.getEffectiveLevel(), logging.WARNING)
+        logger.log(level, "while handling %s", text)
+        logger.log(level, "call failed", extra={"body": text, "detail": {"raw": [text]},
+                                                "password": secret, "headers": {"Cookie": text}})
+        try:
+            _fail_with(text)
+        except ValueError:
+            logger.log(level, "error", exc_info=True, stack_info=True)
+    written = log_output.getvalue()
+    assert written.count("\n") >= 3 * len(loggers), "every logger must have written its lines"
+    assert secret not in written, f"{kind} leaked"
+    assert secret.replace(" ", "") not in written.replace(" ", "")
+    assert REDACTED in written
+
+
+def test_every_handler_of_every_logger_redacts():
+    for name in [*_project_loggers(), ""]:
+        for handler in logging.getLogger(name).handlers:
+            if (isinstance(handler, logging.NullHandler)  # writes nothing
+                    or type(handler).__name__ in {"LogCaptureHandler", "_LiveLoggingNullHandler",
+                                                  "_FileHandler"}):  # pytest's own capture
+                continue
+            assert any(isinstance(f, RedactionFilter) for f in handler.filters), (name, handler)
+
+
+def test_a_request_is_logged_as_method_and_path_only(log_output):
+    request = RequestFactory().get("/cds-au/v1/banking/accounts?text=secret-search",
+                                   HTTP_AUTHORIZATION=f"Bearer {TOKEN}", HTTP_COOKIE="a=b")
+    logging.getLogger("django.request").error("Internal Server Error", extra={"request": request})
+    line = json.loads(log_output.getvalue().splitlines()[-1])
+    assert line["request"] == "<WSGIRequest GET /cds-au/v1/banking/accounts>"
+    assert TOKEN not in log_output.getvalue() and "secret-search" not in log_output.getvalue()
+
+
+def test_ordinary_text_is_left_alone():
+    text = ("GET /cds-au/v1/banking/accounts 200 in 12 ms for interaction "
+            "3f2b0c1e-1111-2222-3333-444455556666, page 2 of 14, 1000 rows")
+    assert redact_text(text) == text
+
+
+def test_lines_carry_the_interaction_id_and_the_principals_pseudonyms(db, log_output, settings):
+    from security.interaction import customer_pseudonym
+
+    client = Client()
+    response = client.get("/cds-au/v1/banking/accounts", HTTP_X_V="3",
+                          HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    assert response.status_code == 401
+    lines = [json.loads(line) for line in log_output.getvalue().splitlines()]
+    assert all("interaction_id" in line and "client" in line and "customer" in line
+               for line in lines)
+    pseudonym = customer_pseudonym(42)
+    assert pseudonym.startswith("cust-") and "42" not in pseudonym[5:7]
+    assert customer_pseudonym(42) == pseudonym != customer_pseudonym(43)
