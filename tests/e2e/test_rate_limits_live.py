@@ -1,7 +1,7 @@
 """The limit holds across processes: gunicorn workers sharing one Redis, clients in parallel.
 
 Three gunicorn workers serve the public listener with the limiter on Redis; four client
-processes send 100 requests at once over TLS to a rule of 25. Exactly 25 are served; the 75
+processes send 100 requests at once over TLS to Get Products, whose public total is set to 25. Exactly 25 are served; the 75
 others get 429, the CDR error body and a Retry-After that is the real wait (one token per
 hour: an hour).
 """
@@ -30,7 +30,7 @@ def limited_bank(live_bank: LiveBank, settings):
     port = _free_port()
     env = {**live_bank.env, "REDIS_URL": settings.REDIS_URL, "BANK_RATE_LIMIT_MULTIPLIER": "1",
            "BANK_RATE_LIMIT_KEY_PREFIX": f"rl-live-{uuid.uuid4().hex}",
-           "BANK_RATE_LIMIT_OVERRIDES": json.dumps({"public_per_source": ["1/h", 25]})}
+           "BANK_RATE_LIMIT_OVERRIDES": json.dumps({"public_site_wide": ["1/h", 25]})}
     log = (live_bank.workdir / "limited.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "bank.serve", "public", "--bind", f"127.0.0.1:{port}",
@@ -39,7 +39,7 @@ def limited_bank(live_bank: LiveBank, settings):
     url = f"https://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
-        while True:  # /health/live spends no rate limit
+        while True:  # /health/live spends its source's limit, not the public total
             try:
                 requests.get(f"{url}/health/live", verify=str(live_bank.ca), timeout=2)
                 break
