@@ -1,17 +1,19 @@
 """The one door for audit events (STYLE.md §7): `audit_record(...)`.
 
-Every security-relevant act in any app calls this function. Today it writes a structured
-log line and a row; the audit issue makes the rows hash-chained and moves denial events to a
-connection that survives the request's rollback, without changing this signature.
+Every security-relevant act in any app calls this function. It writes a row and a structured
+log line; the row is sealed into the hash chain right after the request (or within a minute:
+security/audit_chain.py). Still to come (issue 8): denial events on a connection of their own,
+so that they survive the rollback of the request they refuse.
 """
 
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from security.interaction import current_interaction_id
+from security.interaction import current_interaction_id, current_principal
 from security.models import AuditEvent
 
 logger = logging.getLogger("bank.audit")
@@ -56,6 +58,22 @@ class Actor:
         return cls(ActorType.SYSTEM, name)
 
 
+#: Events written during the current request, for AuditSealMiddleware (None outside one).
+_written: ContextVar[list[int] | None] = ContextVar("audit_written", default=None)
+
+
+def audit_request_scope():
+    """Start counting this request's events; returns the token for audit_request_end."""
+    return _written.set([])
+
+
+def audit_request_end(token) -> bool:
+    """Stop counting; whether the request wrote any event."""
+    written = bool(_written.get())
+    _written.reset(token)
+    return written
+
+
 def audit_record(
     *,
     actor: Actor,
@@ -65,8 +83,13 @@ def audit_record(
     subject_id: str | int = "",
     source_ip: str | None = None,
     detail: dict[str, Any] | None = None,
+    software_product_id: str = "",
+    arrangement_id: str | int = "",
 ) -> AuditEvent:
-    """Append one audit event and log it. `detail` is small, structured and secret-free."""
+    """Append one audit event and log it. `detail` is small, structured and secret-free.
+
+    The software product defaults to the request's client (security/interaction.py).
+    """
     detail = dict(detail or {})
     forbidden = _forbidden_keys(detail)
     if forbidden:
@@ -80,9 +103,14 @@ def audit_record(
         subject_id=str(subject_id),
         interaction_id=current_interaction_id() or "",
         source_ip=source_ip,
+        software_product_id=software_product_id or current_principal().get("client", ""),
+        arrangement_id=str(arrangement_id),
         detail=detail,
     )
     event.save()
+    written = _written.get()
+    if written is not None:
+        written.append(event.pk)
     logger.info(
         "audit %s %s",
         event_type,
@@ -95,6 +123,8 @@ def audit_record(
             "actor_id": actor.id,
             "subject_type": subject_type,
             "subject_id": str(subject_id),
+            "software_product_id": event.software_product_id,
+            "arrangement_id": event.arrangement_id,
             "detail": detail,
         },
     )

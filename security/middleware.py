@@ -3,6 +3,7 @@ split of endpoints between the public and the mTLS listener."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
@@ -18,6 +19,8 @@ from security.interaction import (
     reset_interaction_id,
     reset_principal,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class InteractionIdMiddleware:
@@ -87,3 +90,30 @@ class RequestSizeMiddleware:
             return JsonResponse({"error": "invalid_request", "error_description": detail},
                                 status=413)
         return self.get_response(request)
+
+
+class AuditSealMiddleware:
+    """After a request that wrote audit events, seal them into the chain at once.
+
+    Outside the view's transaction (ATOMIC_REQUESTS wraps the view only), so what is sealed is
+    what committed; a failure to seal never fails the response (the minute job seals later).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from security.audit import audit_request_end, audit_request_scope
+        from security.audit_chain import audit_seal
+
+        token = audit_request_scope()
+        try:
+            response = self.get_response(request)
+        finally:
+            wrote = audit_request_end(token)
+        if wrote:
+            try:
+                audit_seal()
+            except Exception:
+                logger.exception("Sealing the audit chain after a request failed")
+        return response

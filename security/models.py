@@ -1,4 +1,5 @@
-"""The audit trail's table. Append-only by convention now; tamper-evident in the audit issue."""
+"""The audit trail: its events, hash-chained once sealed (security/audit_chain.py), and the
+keys of that chain (wrapped by the key manager)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,18 @@ class AuditEvent(models.Model):
     subject_id = models.CharField(max_length=128, blank=True)
     interaction_id = models.CharField(max_length=36, blank=True, db_index=True)
     source_ip = models.GenericIPAddressField(null=True, blank=True)
+    #: The data recipient's software product (Register ID) and the arrangement (row key) the
+    #: act was about, when there is one.
+    software_product_id = models.CharField(max_length=100, blank=True, db_index=True)
+    arrangement_id = models.CharField(max_length=32, blank=True, db_index=True)
     detail = models.JSONField(default=dict, blank=True)
+    # The chain, written once by the sealer (audit_chain.py) and never again: position,
+    # the previous event's hash, this event's HMAC-SHA256 and the key that made it.
+    seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    chain_hash = models.CharField(max_length=64, blank=True, editable=False)
+    chain_key = models.CharField(max_length=40, blank=True, editable=False)
+    sealed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]
@@ -48,3 +60,21 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ValueError("Audit events are append-only.")
+
+
+class AuditChainKey(models.Model):
+    """An HMAC key of the audit chain, wrapped by a key-encryption key in the key manager
+    (the HSM in production): the database alone cannot recompute a hash."""
+
+    label = models.CharField(max_length=40, unique=True)
+    kek_label = models.CharField(max_length=64)
+    wrapped = models.BinaryField()
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["active"], condition=models.Q(active=True),
+                                               name="audit_chain_key_one_active")]
+
+    def __str__(self) -> str:
+        return f"Audit chain key {self.label}"

@@ -68,6 +68,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # First of ours: every response, including errors from later middleware, gets the id.
     "security.middleware.InteractionIdMiddleware",
+    # Seals the request's audit events into the hash chain once everything inside (the view's
+    # transaction, the rate limiter's refusal audit) is done.
+    "security.middleware.AuditSealMiddleware",
     # Before anything reads the request: an endpoint exists only on its own listener, and a
     # body over BANK_MAX_REQUEST_BYTES is refused unread.
     "security.middleware.ListenerMiddleware",
@@ -450,6 +453,12 @@ CELERY_BEAT_SCHEDULE = {
     "key-rotations-resume": {
         "task": "security.encryption.tasks.key_rotations_resume",
         "schedule": 600.0,
+    },
+    # Seals audit events written outside requests (tasks, commands) or left by a failed seal.
+    "audit-seal": {
+        "task": "security.tasks.audit_seal_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
     },
     "keys-age-check": {
         "task": "security.encryption.tasks.keys_age_check",

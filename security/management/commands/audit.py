@@ -1,0 +1,71 @@
+"""`manage.py audit seal | verify [--expect-head SEQ:HASH] | grant-app-role ROLE`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+
+from security.audit_chain import audit_seal, audit_verify
+
+_ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_CHAIN_COLUMNS = "seq, prev_hash, chain_hash, chain_key, sealed_at"
+
+
+class Command(BaseCommand):
+    help = "Seal and verify the audit trail's hash chain; restrict the app's database role."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("seal", help="seal every committed unsealed event now")
+        verify = sub.add_parser("verify", help="check the whole chain; name the first break")
+        verify.add_argument("--expect-head", metavar="SEQ:HASH",
+                            help="an anchor from the logs: this event must still be in the chain")
+        grant = sub.add_parser(
+            "grant-app-role",
+            help="PostgreSQL: let ROLE insert and read audit events, seal them, nothing else")
+        grant.add_argument("role")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action = options["action"]
+        if action == "seal":
+            total = 0
+            while sealed := audit_seal():
+                total += sealed
+            self.stdout.write(f"sealed {total} event(s)")
+        elif action == "verify":
+            self._verify(options.get("expect_head"))
+        else:
+            self._grant(options["role"])
+
+    def _verify(self, expect: str | None) -> None:
+        anchor = None
+        if expect:
+            seq, _, digest = expect.partition(":")
+            if not seq.isdigit() or not re.fullmatch(r"[0-9a-f]{64}", digest):
+                raise CommandError("--expect-head is SEQ:HASH (the hash in hex).")
+            anchor = (int(seq), digest)
+        result = audit_verify(expect_head=anchor)
+        head = f"seq {result.head[0]} {result.head[1]}" if result.head else "none"
+        if not result.ok:
+            raise CommandError(f"audit chain BROKEN at {result.broken_at}: {result.problem} "
+                               f"({result.checked} event(s) verified before it)")
+        self.stdout.write(f"audit chain OK: {result.checked} event(s) verified, head {head}, "
+                          f"{result.unsealed} not sealed yet")
+
+    def _grant(self, role: str) -> None:
+        if connection.vendor != "postgresql":
+            raise CommandError("Database roles are a PostgreSQL feature.")
+        if not _ROLE.fullmatch(role):
+            raise CommandError("A role name is lower-case letters, digits and underscores.")
+        quoted = connection.ops.quote_name(role)
+        with connection.cursor() as cursor:
+            cursor.execute(f"REVOKE ALL ON security_auditevent FROM {quoted}")
+            cursor.execute(f"GRANT SELECT, INSERT ON security_auditevent TO {quoted}")
+            cursor.execute(f"GRANT UPDATE ({_CHAIN_COLUMNS}) ON security_auditevent TO {quoted}")
+            cursor.execute(
+                f"GRANT USAGE ON SEQUENCE security_auditevent_id_seq TO {quoted}")
+        self.stdout.write(f"{role}: may insert, read and seal audit events; "
+                          "may not change or delete them")
