@@ -39,6 +39,23 @@ graceful_timeout = 20
 # The access line names the path, never the query string (it may carry a search text or an
 # authorization request's parameters): client, method, path, status, bytes, microseconds.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(D)s'
+
+# gunicorn's own loggers (its error log: worker crashes with the request line; its access
+# log) through the bank's JSON formatter and redaction, not gunicorn's plain handlers.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "security.logging.JsonFormatter"}},
+    "filters": {"redaction": {"()": "security.logging.RedactionFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json",
+                    "filters": ["redaction"], "stream": "ext://sys.stderr"},
+    },
+    "loggers": {
+        "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}
 timeout = 30
 
 

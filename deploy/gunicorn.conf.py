@@ -56,6 +56,23 @@ limit_request_field_size = 8190
 accesslog = None  # nginx logs access (its format names the path, not the query string)
 # If access logging is switched on here: the path, never the query string.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(D)s'
+
+# gunicorn's own loggers (its error log: worker crashes with the request line; its access
+# log) through the bank's JSON formatter and redaction, not gunicorn's plain handlers.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "security.logging.JsonFormatter"}},
+    "filters": {"redaction": {"()": "security.logging.RedactionFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json",
+                    "filters": ["redaction"], "stream": "ext://sys.stderr"},
+    },
+    "loggers": {
+        "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}
 errorlog = "-"
 
 

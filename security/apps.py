@@ -8,4 +8,10 @@ class SecurityConfig(AppConfig):
     verbose_name = "Security"
 
     def ready(self) -> None:
+        import logging
+
         from security import checks  # noqa: F401  (registers the system checks)
+
+        # Python warnings go to the `py.warnings` logger (and so through the redaction and the
+        # JSON format) instead of raw to stderr.
+        logging.captureWarnings(True)

@@ -29,7 +29,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -56,6 +56,11 @@ def _chain_key_active() -> tuple[str, bytes]:
     row = AuditChainKey.objects.filter(active=True).first()
     if row is None:
         from security.encryption.keyring import master_kek_label
+
+        if AuditEvent.objects.filter(seq__isnull=False).exists():
+            # The chain has a key: its row vanishing is tampering, not a first start. Minting
+            # a new one would quietly carry on a chain nobody can verify any more.
+            raise RuntimeError("The audit chain's key is missing: not sealing (audit verify).")
 
         label = "audit-" + secrets.token_hex(6)
         kek = master_kek_label()
@@ -137,48 +142,86 @@ def audit_seal(*, batch: int = 1000) -> int:
             return len(pending)
     except IntegrityError:  # another sealer took the same places first
         return 0
+    except OperationalError:
+        if connection.vendor == "sqlite":  # another sealer holds SQLite's write lock
+            return 0
+        raise
+
+
+@dataclass(frozen=True)
+class Break:
+    #: Where: the seq (and event id) of the broken link.
+    at: str
+    problem: str
 
 
 @dataclass(frozen=True)
 class Verification:
-    ok: bool
     checked: int
     unsealed: int
     head: tuple[int, str] | None = None
-    #: The first broken link: the seq (or event id) and what is wrong.
-    broken_at: str = ""
-    problem: str = ""
+    #: Every broken link found (at most MAX_BREAKS), in chain order.
+    breaks: tuple[Break, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaks
+
+    @property
+    def broken_at(self) -> str:
+        return self.breaks[0].at if self.breaks else ""
+
+    @property
+    def problem(self) -> str:
+        return self.breaks[0].problem if self.breaks else ""
+
+
+#: verify goes on past a break (a planted junk link must not hide what comes after it).
+MAX_BREAKS = 50
 
 
 def audit_verify(*, expect_head: tuple[int, str] | None = None) -> Verification:
-    """Walk the whole chain in order; stop at the first broken link."""
+    """Walk the whole chain in order; report every broken link (up to MAX_BREAKS).
+
+    After a break the walk re-synchronises on the event it stopped at, so a later edit is
+    still found; `checked` counts the events whose link verified.
+    """
     checked, prev_hash, expected_seq = 0, GENESIS, None
+    breaks: list[Break] = []
     rows = AuditEvent.objects.filter(seq__isnull=False).order_by("seq").iterator(chunk_size=2000)
     head: tuple[int, str] | None = None
     unsealed = AuditEvent.objects.filter(seq__isnull=True).count()
     for event in rows:
         seq = int(event.seq)  # type: ignore[arg-type]
+        where = f"seq {seq} (event {event.pk})"
+        problem = ""
         if expected_seq is not None and seq != expected_seq:
-            return Verification(False, checked, unsealed, head, f"seq {expected_seq}",
-                                f"missing: the chain jumps from {expected_seq - 1} to {seq}")
-        if event.prev_hash != prev_hash:
-            return Verification(False, checked, unsealed, head, f"seq {seq} (event {event.pk})",
-                                "its previous link does not match the event before it")
-        try:
-            key = _chain_key(event.chain_key)
-        except AuditChainKey.DoesNotExist:
-            return Verification(False, checked, unsealed, head, f"seq {seq} (event {event.pk})",
-                                "sealed with an unknown key")
-        if not hmac.compare_digest(_link(key, event, seq=seq, prev_hash=prev_hash),
-                                   event.chain_hash):
-            return Verification(False, checked, unsealed, head, f"seq {seq} (event {event.pk})",
-                                "its content or place was changed (hash mismatch)")
-        checked += 1
+            where = f"seq {expected_seq}"
+            problem = f"missing: the chain jumps from {expected_seq - 1} to {seq}"
+        elif event.prev_hash != prev_hash:
+            problem = "its previous link does not match the event before it"
+        else:
+            try:
+                key = _chain_key(event.chain_key)
+            except AuditChainKey.DoesNotExist:
+                problem = "sealed with an unknown key"
+            except Exception:  # an unwrap that fails: a damaged or replaced key row
+                problem = "its key cannot be unwrapped by the key manager"
+            else:
+                if not hmac.compare_digest(_link(key, event, seq=seq, prev_hash=prev_hash),
+                                           event.chain_hash):
+                    problem = "its content or place was changed (hash mismatch)"
+        if problem:
+            breaks.append(Break(where, problem))
+            if len(breaks) >= MAX_BREAKS:
+                break
+        else:
+            checked += 1
         prev_hash, expected_seq, head = event.chain_hash, seq + 1, (seq, event.chain_hash)
-    if expect_head is not None:
+    if expect_head is not None and len(breaks) < MAX_BREAKS:
         anchored = AuditEvent.objects.filter(seq=expect_head[0]).values_list(
             "chain_hash", flat=True).first()
         if anchored != expect_head[1]:
-            return Verification(False, checked, unsealed, head, f"seq {expect_head[0]}",
-                                "the anchored head is not in the chain (events were cut off)")
-    return Verification(True, checked, unsealed, head)
+            breaks.append(Break(f"seq {expect_head[0]}",
+                                "the anchored head is not in the chain (events were cut off)"))
+    return Verification(checked, unsealed, head, tuple(breaks))

@@ -43,9 +43,11 @@ class InteractionIdFilter(logging.Filter):
             # django.request logs after the middleware has returned: use the request's id.
             interaction_id = getattr(getattr(record, "request", None), "interaction_id", None)
         record.interaction_id = interaction_id
+        # Only from the request's principal: an `extra=` of the same name cannot write a raw
+        # value into these fields (they are not redacted, being pseudonyms).
         principal = current_principal()
-        record.client = principal.get("client") or getattr(record, "client", None)
-        record.customer = principal.get("customer") or getattr(record, "customer", None)
+        record.client = principal.get("client")
+        record.customer = principal.get("customer")
         return True
 
 
@@ -77,36 +79,67 @@ class JsonFormatter(logging.Formatter):
 # The redaction layer ----------------------------------------------------------------------
 REDACTED = "[REDACTED]"
 
-#: A key whose value is never logged, whatever the value looks like (matched after removing
-#: "-" and "_" and lowercasing, so `client_assertion`, `clientAssertion`, `Client-Assertion`).
-_SENSITIVE_KEY = re.compile(
-    r"(password|passwd|passphrase|pwd|secret|token|assertion|authorization|cookie|session"
-    r"(id|key)?$|csrf|otp|onetimecode|^code$|^pin$|pin$|apikey|privatekey|^key$|keymaterial"
-    r"|accountnumber|accountno|cardnumber|^pan$|bsb|^email|^phone|mobile|dateofbirth|^dob$"
-    r"|^name$|firstname|lastname|familyname|givenname|address|requestobject)")
+#: Longest text the patterns read: longer strings are cut first, so that no log call costs
+#: more than a few milliseconds, whatever a caller (or an attacker's header) hands it.
+MAX_TEXT = 8192
 
+#: Keys whose value is never logged, whatever it looks like, compared after lowercasing and
+#: removing "-" and "_" (`client_assertion`, `clientAssertion`, `Client-Assertion`): exact
+#: names, and name endings (`access_token`, `refresh_token`, `db_password`...).
+_SENSITIVE_NAMES = frozenset({
+    "code", "otp", "pin", "key", "pan", "bsb", "dob", "cvv", "cvc", "email", "phone",
+    "mobile", "name", "cookie", "setcookie", "httpcookie", "session", "sessionid",
+    "sessionkey", "authorization", "httpauthorization", "proxyauthorization", "assertion",
+    "requestobject", "address", "postaladdress", "streetaddress", "firstname",
+    "lastname", "familyname", "givenname", "middlename", "fullname", "dateofbirth",
+    "birthdate", "keymaterial", "signature",
+})
+_SENSITIVE_ENDINGS = ("password", "passwd", "passphrase", "secret", "token", "assertion",
+                      "apikey", "privatekey", "accountnumber", "accountno", "cardnumber",
+                      "onetimecode", "otpcode", "cookie", "sessionid", "emailaddress",
+                      "phonenumber", "mobilenumber")
+
+
+def _sensitive_key(key: object) -> bool:
+    name = str(key).replace("-", "").replace("_", "").lower()
+    return name in _SENSITIVE_NAMES or name.endswith(_SENSITIVE_ENDINGS)
+
+
+# An unquoted value stops at "=" or ":" and is never itself a key (possessive, then not
+# followed by "=" / ":"), so "parse: code=..." leaves "code=..." to be seen as a pair.
+# Every pattern is linear in its input: a repeated part is bounded or must start a token
+# (the lookbehinds), so no text can make it backtrack over the whole string.
+_VALUE = (r"""("(?:\\.|[^"\\]){0,4096}"|'[^']{0,4096}'|\[[^\]]{0,4096}\]|\([^)]{0,4096}\)"""
+          r"""|[^\s&,;:="'})\]]{1,4096}+(?![=:]))""")
+_PAIR = re.compile(r"""(?<![\w-])(["']?)([A-Za-z][\w-]{0,63})\1(\s{0,4}[=:]\s{0,4})""" + _VALUE)
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # PEM blocks: keys, certificates, CSRs.
-    (re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(-----END [A-Z0-9 ]+-----|$)", re.S),
-     REDACTED),
+    (re.compile(r"-----BEGIN [A-Z0-9 ]{1,40}-----.*?(?:-----END [A-Z0-9 ]{1,40}-----|\Z)",
+                re.S), REDACTED),
     # JWS / JWE compact serialisations (tokens, ID tokens, client assertions, JARM, SSAs).
-    (re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*"
-                r"(\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)?"), REDACTED),
-    # HTTP credentials and cookies, as headers or as environ keys.
-    (re.compile(r"(?i)\b(bearer|basic|dpop)\s+[A-Za-z0-9._~+/=-]+"), r"\1 " + REDACTED),
-    (re.compile(r"(?i)((?:set-)?cookie|http_cookie)(\W{1,4})[^\n]*"), r"\1\2" + REDACTED),
-    # key=value / key: value / "key": "value" for sensitive keys.
-    (re.compile(
-        r"(?i)([\"']?\b[\w-]*(?:password|passwd|secret|token|assertion|authorization|otp|"
-        r"one[_-]?time[_-]?code|code|pin|session(?:id)?|csrf[\w-]*|api[_-]?key|private[_-]?key|"
-        r"account[_-]?number|card[_-]?number|bsb|request)[\"']?\s*[=:]\s*)"
-        r"(\"[^\"]*\"|'[^']*'|[^\s&,;\"'}\]]+)"), r"\1" + REDACTED),
+    (re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*"
+                r"(?:\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)?"), REDACTED),
+    # The credentials of an Authorization header, whatever the scheme, and every cookie.
+    (re.compile(r"(?i)(?<![\w-])((?:proxy-)?authorization|http_authorization)"
+                r"([\"']?\s{0,4}[:=]\s{0,4})[^\n,;}]*"), r"\1\2" + REDACTED),
+    (re.compile(r"(?i)(?<![\w-])(bearer|basic|dpop|mac|token|negotiate)\s{1,4}"
+                r"(?=[A-Za-z0-9._~+/=-]{0,4096}[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,4096}"),
+     r"\1 " + REDACTED),
+    (re.compile(r"(?i)(?<![\w-])((?:set-)?cookie|http_cookie)([\"']?\s{0,4}[:=]\s{0,4})[^\n]*"),
+     r"\1\2" + REDACTED),
+    # PostgreSQL's "Key (column)=(value)" in constraint errors.
+    (re.compile(r"(Key \([^)]{1,200}\)=\()[^)]{0,4096}\)"), r"\1" + REDACTED + ")"),
     # Email addresses (personal data).
-    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), REDACTED),
+    (re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}"
+                r"(?:\.[A-Za-z0-9-]{1,63}){1,8}"), REDACTED),
     # A BSB with an account number, "062-000 12345678" / "062000 12345678".
-    (re.compile(r"\b\d{3}-?\d{3}[ /]+\d{4,10}\b"), REDACTED),
+    (re.compile(r"\b\d{3}-?\d{3}[ /]{1,3}\d{4,10}\b"), REDACTED),
 ]
-_CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
+# Card numbers start with 2-6 (Mastercard, Amex, Visa, Discover...): never 1, so epoch
+# milliseconds are left alone.
+_CARD = re.compile(r"(?<![\d-])[2-6](?:[ -]?\d){11,17}\d(?!\d)")
+# Python's repr of key/value pairs, ('password', 'x') as parse_qsl returns them.
+_TUPLE = re.compile(r"""\((['"])([A-Za-z][\w-]{0,63})\1,\s{0,4}(['"])[^'"]{0,4096}\3\)""")
 
 
 def _luhn(digits: str) -> bool:
@@ -122,15 +155,28 @@ def _card(match: re.Match[str]) -> str:
     return REDACTED if 13 <= len(digits) <= 19 and _luhn(digits) else match.group(0)
 
 
+def _tuple(match: re.Match[str]) -> str:
+    if not _sensitive_key(match.group(2)):
+        return match.group(0)
+    return f"({match.group(1)}{match.group(2)}{match.group(1)}, {REDACTED})"
+
+
+def _pair(match: re.Match[str]) -> str:
+    quote, key, separator = match.group(1), match.group(2), match.group(3)
+    if not _sensitive_key(key):
+        return match.group(0)
+    return f"{quote}{key}{quote}{separator}{REDACTED}"
+
+
 def redact_text(text: str) -> str:
     """`text` with every recognisable secret or personal datum replaced by [REDACTED]."""
+    if len(text) > MAX_TEXT:
+        text = text[:MAX_TEXT] + f"...[{len(text) - MAX_TEXT} characters cut]"
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
+    text = _PAIR.sub(_pair, text)
+    text = _TUPLE.sub(_tuple, text)
     return _CARD.sub(_card, text)
-
-
-def _sensitive_key(key: object) -> bool:
-    return bool(_SENSITIVE_KEY.search(str(key).replace("-", "").replace("_", "").lower()))
 
 
 def redact_value(value: Any, *, depth: int = 0) -> Any:
@@ -142,7 +188,7 @@ def redact_value(value: Any, *, depth: int = 0) -> Any:
     if isinstance(value, bytes | bytearray | memoryview):
         return f"<{len(bytes(value))} bytes>"
     if isinstance(value, dict):
-        return {k: REDACTED if _sensitive_key(k) and v not in (None, "")
+        return {redact_text(str(k)): REDACTED if _sensitive_key(k) and v not in (None, "")
                 else redact_value(v, depth=depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [redact_value(v, depth=depth + 1) for v in value]
@@ -152,17 +198,33 @@ def redact_value(value: Any, *, depth: int = 0) -> Any:
 
 
 def _describe(value: Any) -> str:
-    """A Django request as its method and path (never its query, headers or body)."""
+    """A Django request as its method and path (never its query, headers or body); a
+    QueryDict (a request's GET or POST) as its keys only."""
     method, path = getattr(value, "method", None), getattr(value, "path", None)
     if isinstance(method, str) and isinstance(path, str):
         return f"<{type(value).__name__} {method} {path}>"
+    if type(value).__name__ == "QueryDict":
+        return f"<QueryDict keys={sorted(value.keys())}>"
     return str(value)
+
+
+def _safe_arg(value: Any) -> Any:
+    safe = redact_value(value)
+    # %r / %d of a string would still work on the redacted copy; keep lists and dicts as such.
+    return safe
 
 
 class RedactionFilter(logging.Filter):
     """Redact a record in place before any handler formats it (see the module docstring)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, dict):
+            record.args = redact_value(record.args)
+        elif isinstance(record.args, tuple):
+            # Objects become safe strings before they are formatted: a request as its path,
+            # a QueryDict as its keys, a dict with its sensitive values dropped.
+            record.args = tuple(a if isinstance(a, int | float) else _safe_arg(a)
+                                for a in record.args)
         try:
             message = record.getMessage()
         except Exception:  # a bad format string must not lose the line, nor leak its args

@@ -494,6 +494,12 @@ LOGGING = {
         # Django's default handlers on "django" (a plain console under DEBUG, mail_admins with
         # the request otherwise) would bypass the redaction: none; its records go to root.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # These log request parameters, tokens or SQL with its values at DEBUG (oauthlib even
+        # a raw refresh token, which no pattern recognises): never below INFO.
+        "oauthlib": {"level": "INFO"},
+        "oauth2_provider": {"level": "INFO"},
+        "django.db.backends": {"level": "INFO"},
+        "urllib3": {"level": "INFO"},
         # runserver's request lines: through the same (redacting) handler, not Django's own.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },

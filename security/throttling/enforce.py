@@ -7,9 +7,9 @@ server, a plain page on the customer's pages. Every refusal is logged; the first
 a limit for one caller in a minute is also audited (RATE_LIMIT_EXCEEDED), after the request,
 outside its transaction, so a flood of refused calls cannot become a flood of writes.
 
-The limiter unreachable (Redis down): authenticated traffic is refused, 503 with a
-Retry-After, and logged at ERROR ("fail closed"); public pages and the login stay up, each
-refusal logged, since their brute-force limits in the database still hold.
+The limiter unreachable (Redis down): authenticated traffic and the staff login are refused,
+503 with a Retry-After, and logged at ERROR ("fail closed"); public pages and the customer's
+login stay up, each call logged, since the login's lock-outs in the database still hold.
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ data holder "may freely throttle or reject" beyond:
   low-traffic period only and leaves the high-traffic period (06:00-24:00) to best effort, so
   one rule for the whole day is within it;
 - 50 TPS per software product; secure traffic site-wide by active authorisations (150 TPS up
-  to 10,000, ... 450 TPS over 60,000: "nfr" follows that table); public traffic 300 TPS.
+  to 10,000, ... 450 TPS over 60,000); public traffic 300 TPS. These are what a holder must
+  serve at least, so the site-wide totals default to the bank's capacity instead ("nfr"
+  applies the table).
 
 Then what the checklist asks of a bank API on top: per caller before authentication (the
 client certificate on the mTLS listener, the source address on the public one), per

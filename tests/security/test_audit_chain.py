@@ -101,9 +101,22 @@ def test_verify_names_an_edited_event(db):
     audit_seal()
     _raw("UPDATE security_auditevent SET outcome = %s WHERE id = %s", ["denied", events[2].pk])
     result = audit_verify()
-    assert not result.ok and result.checked == 2
+    assert not result.ok and len(result.breaks) == 1 and result.checked == 3
     assert result.broken_at == f"seq 3 (event {events[2].pk})"
     assert "hash mismatch" in result.problem
+
+
+def test_verify_goes_on_past_a_break_and_finds_the_next_one(db):
+    """A planted junk link at the start must not hide an edit further on."""
+    events = _events(6)
+    audit_seal()
+    _raw("UPDATE security_auditevent SET chain_hash = %s WHERE id = %s",
+         ["0" * 64, events[0].pk])
+    _raw("UPDATE security_auditevent SET subject_id = %s WHERE id = %s", ["999", events[4].pk])
+    result = audit_verify()
+    assert [b.at for b in result.breaks] == [
+        f"seq 1 (event {events[0].pk})", f"seq 2 (event {events[1].pk})",
+        f"seq 5 (event {events[4].pk})"]
 
 
 def test_verify_names_a_deleted_event(db):
@@ -137,6 +150,7 @@ def test_verify_names_an_inserted_event(db):
           forged.occurred_at])
     result = audit_verify()
     assert not result.ok and result.broken_at.startswith("seq 4") and result.checked == 3
+    assert len(result.breaks) == 1
 
 
 def test_verify_names_swapped_events(db):
@@ -172,8 +186,20 @@ def test_manage_audit_verify_reports_and_fails(db):
     call_command("audit", "verify", stdout=out)
     assert out.getvalue().startswith("audit chain OK: 2 event(s) verified, head seq 2 ")
     _raw("UPDATE security_auditevent SET detail = %s WHERE id = %s", ['{"n": 99}', events[0].pk])
-    with pytest.raises(CommandError, match=r"BROKEN at seq 1 .*hash mismatch"):
+    with pytest.raises(CommandError, match=r"BROKEN at seq 1 .*hash mismatch.*1 broken link"):
         call_command("audit", "verify")
+
+
+def test_a_vanished_chain_key_stops_sealing_instead_of_starting_afresh(db):
+    _events(2)
+    audit_seal()
+    _raw("DELETE FROM security_auditchainkey", [])
+    chain_keys_forget()
+    _events(1)
+    with pytest.raises(RuntimeError, match="key is missing"):
+        audit_seal()
+    result = audit_verify()
+    assert not result.ok and result.problem == "sealed with an unknown key"
 
 
 def test_events_written_after_sealing_join_the_same_chain(db):
@@ -197,6 +223,36 @@ def test_the_table_refuses_updates_and_deletes_even_to_its_owner(db):
         with pytest.raises(Exception, match="append-only"), transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(sql, [event.pk] if "%s" in sql else [])
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("forged", [
+    "seq = 9223372036854775807",  # would stop every later sealing
+    "chain_hash = repeat('0', 64)",  # a pre-sealed event
+])
+def test_an_insert_cannot_arrive_sealed(db, forged):
+    column = forged.split(" =")[0]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO security_auditevent (occurred_at, event_type, outcome, actor_type, "  # noqa: S608 (a fixed column name)
+            "actor_id, subject_type, subject_id, interaction_id, software_product_id, "
+            "arrangement_id, detail, prev_hash, chain_hash, chain_key, seq) VALUES (now(), "
+            "'TEST_EVENT', 'success', 'system', '', '', '', '', '', '', '{}', '', "
+            "repeat('0', 64), 'k', 9223372036854775807) RETURNING " + column)
+        assert cursor.fetchone()[0] in (None, "")
+    assert audit_seal() == 1 and audit_verify().ok
+
+
+@pytest.mark.postgres
+def test_an_insert_cannot_be_backdated(db):
+    with pytest.raises(Exception, match="dated now"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO security_auditevent (occurred_at, event_type, outcome, actor_type, "
+                "actor_id, subject_type, subject_id, interaction_id, software_product_id, "
+                "arrangement_id, detail, prev_hash, chain_hash, chain_key) VALUES "
+                "(now() - interval '90 days', 'AUTHORIZATION_APPROVED', 'success', 'customer', "
+                "'1', '', '', '', '', '', '{}', '', '', '')")
 
 
 @pytest.mark.postgres
@@ -232,6 +288,7 @@ def test_the_apps_role_may_insert_read_and_seal_but_not_alter(db):
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET ROLE")
-            cursor.execute(f"REVOKE ALL ON security_auditevent FROM {role}")
-            cursor.execute(f"REVOKE ALL ON SEQUENCE security_auditevent_id_seq FROM {role}")
+            for table in ("security_auditevent", "security_auditchainkey"):
+                cursor.execute(f"REVOKE ALL ON {table} FROM {role}")
+                cursor.execute(f"REVOKE ALL ON SEQUENCE {table}_id_seq FROM {role}")
             cursor.execute(f"DROP ROLE {role}")

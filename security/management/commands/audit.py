@@ -50,8 +50,11 @@ class Command(BaseCommand):
         result = audit_verify(expect_head=anchor)
         head = f"seq {result.head[0]} {result.head[1]}" if result.head else "none"
         if not result.ok:
+            for found in result.breaks[1:]:
+                self.stderr.write(f"also broken at {found.at}: {found.problem}")
             raise CommandError(f"audit chain BROKEN at {result.broken_at}: {result.problem} "
-                               f"({result.checked} event(s) verified before it)")
+                               f"({len(result.breaks)} broken link(s); {result.checked} "
+                               "event(s) verified)")
         self.stdout.write(f"audit chain OK: {result.checked} event(s) verified, head {head}, "
                           f"{result.unsealed} not sealed yet")
 
@@ -66,6 +69,15 @@ class Command(BaseCommand):
             cursor.execute(f"GRANT SELECT, INSERT ON security_auditevent TO {quoted}")
             cursor.execute(f"GRANT UPDATE ({_CHAIN_COLUMNS}) ON security_auditevent TO {quoted}")
             cursor.execute(
+                f"REVOKE ALL ON SEQUENCE security_auditevent_id_seq FROM {quoted}")
+            cursor.execute(
                 f"GRANT USAGE ON SEQUENCE security_auditevent_id_seq TO {quoted}")
+            # The chain's keys: read and add, never change or remove.
+            cursor.execute(f"REVOKE ALL ON security_auditchainkey FROM {quoted}")
+            cursor.execute(f"GRANT SELECT, INSERT ON security_auditchainkey TO {quoted}")
+            cursor.execute(
+                f"REVOKE ALL ON SEQUENCE security_auditchainkey_id_seq FROM {quoted}")
+            cursor.execute(
+                f"GRANT USAGE ON SEQUENCE security_auditchainkey_id_seq TO {quoted}")
         self.stdout.write(f"{role}: may insert, read and seal audit events; "
                           "may not change or delete them")
