@@ -120,7 +120,18 @@ class Config:
 
     @property
     def database_url(self) -> str:
+        """The owner's URL: migrations and set-up only."""
         return f"postgres://{self.pg_user}@{self.pg_host}:{self.pg_port}/{self.database}"
+
+    @property
+    def app_role(self) -> str:
+        """The role every serving process connects as: it owns nothing, so the audit
+        trail's triggers and privileges bind it (manage.py audit grant-app-role)."""
+        return f"{self.database}_app"
+
+    @property
+    def app_database_url(self) -> str:
+        return f"postgres://{self.app_role}@{self.pg_host}:{self.pg_port}/{self.database}"
 
 
 def config_load(args: argparse.Namespace) -> Config:
@@ -206,7 +217,7 @@ def bank_env(config: Config, secret: dict[str, str]) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "bank.settings.prod",
         "DJANGO_SECRET_KEY": secret["DJANGO_SECRET_KEY"],
         "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
-        "DATABASE_URL": config.database_url,
+        "DATABASE_URL": config.app_database_url,
         "REDIS_URL": f"redis://127.0.0.1:6379/{config.redis_db}",
         "CELERY_BROKER_URL": config.broker_url,
         "BANK_PUBLIC_BASE_URL": config.public_url,
@@ -363,6 +374,23 @@ def database_create(config: Config, *, new_secrets: bool) -> None:
                     "-U", config.pg_user, config.database], check=True, timeout=60)
 
 
+def app_role_grant(config: Config, owner_env: dict[str, str]) -> None:
+    """The serving processes' role: the app's ordinary rights on every table, then the audit
+    trail narrowed to insert, read and seal (`manage.py audit grant-app-role`)."""
+    role = config.app_role
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
+        raise StackError(f"{role!r} is not a plain role name: choose another --database.")
+    say(f"database role {role} (serving processes; the owner {config.pg_user} migrates)")
+    if _psql(config, f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'") != "1":  # noqa: S608
+        _psql(config, f"CREATE ROLE {role} LOGIN")
+    _psql(config, f"GRANT CONNECT ON DATABASE {config.database} TO {role}")
+    _psql(config, f"GRANT USAGE ON SCHEMA public TO {role}; "
+                  f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}; "
+                  f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+          database=config.database)
+    manage(owner_env, "audit", "grant-app-role", role)
+
+
 def signing_keys(config: Config, env: dict[str, str], secret: dict[str, str]) -> bool:
     """The PS256/ES256 keys inside the HSM, named in BANK_SIGNING_KEYS_ACTIVE. True when the
     name changed (the env file is rewritten)."""
@@ -398,19 +426,23 @@ def setup(config: Config) -> dict[str, str]:
     pki_init(config)
     hsm_init(config, secret)
     database_create(config, new_secrets=new_secrets)
+    # Set-up runs as the database's owner; the serving processes as config.app_role.
+    owner = {**env, "DATABASE_URL": config.database_url}
     say("migrate (the bank, then the mock Register)")
-    manage(env, "migrate", "--no-input", "-v", "0")
+    manage(owner, "migrate", "--no-input", "-v", "0")
     manage(register_env(config), "migrate", "--no-input", "-v", "0")
-    if signing_keys(config, env, secret):
+    app_role_grant(config, owner)
+    if signing_keys(config, owner, secret):
         env = bank_env(config, secret)
         env_file_write(config.state / "env", env)
-    manage(env, "collectstatic", "--no-input", "-v", "0")
+        owner = {**env, "DATABASE_URL": config.database_url}
+    manage(owner, "collectstatic", "--no-input", "-v", "0")
     manage(env, "check", "--deploy", "--fail-level", "WARNING")
     seed = ["seed_demo", "--if-empty", "--credentials-file", str(config.state / "credentials.json")]
     if config.transactions_per_account is not None:
         seed += ["--transactions-per-account", str(config.transactions_per_account)]
     say("seed_demo --if-empty (demo customers; logins in credentials.json)")
-    manage({**env, "DJANGO_SETTINGS_MODULE": "seed_settings"}, *seed, extra_path=HERE)
+    manage({**owner, "DJANGO_SETTINGS_MODULE": "seed_settings"}, *seed, extra_path=HERE)
     nginx_render(config)
     return env
 
@@ -727,6 +759,8 @@ def cmd_destroy(config: Config) -> int:
         subprocess.run(["dropdb", "--if-exists", "-h", config.pg_host,  # noqa: S603,S607
                         "-p", str(config.pg_port), "-U", config.pg_user, config.database],
                        check=True, timeout=60)
+        if re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", config.app_role):
+            _psql(config, f"DROP ROLE IF EXISTS {config.app_role}")
     if shutil.which("redis-cli") and _tcp("127.0.0.1", 6379):
         subprocess.run(["redis-cli", "-h", "127.0.0.1", "-n", str(config.redis_db),  # noqa: S603,S607
                         "FLUSHDB"], check=True, timeout=30, capture_output=True)

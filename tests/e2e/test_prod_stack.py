@@ -384,3 +384,28 @@ def test_both_nginx_fronts_pass_mozilla_intermediate_and_the_bank_policy(stack):
         assert f"== {front}: COMPLIANT (Mozilla intermediate, bank policy)" in output, output
     assert "2 of 2 target(s) compliant" in output
     assert "CHACHA20" not in output
+
+
+# (f) The audit trail of everything above: chained, and beyond the serving role's reach ------
+def _psql_as(role: str, sql: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["psql", "-h", "127.0.0.1", "-U", role, "-d", DATABASE, "-tAc", sql],  # noqa: S607
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_the_stacks_audit_trail_verifies_and_its_serving_role_cannot_alter_it(stack, journey):
+    out = stack.run("manage", "audit", "verify")
+    assert out.startswith("audit chain OK: "), out
+    verified = int(out.split("OK: ")[1].split(" ")[0])
+    assert verified > 10  # the flow above: DCR, PAR, login, code, consent, tokens...
+    role = f"{DATABASE}_app"
+    assert _psql_as(role, "SELECT count(*) FROM security_auditevent").returncode == 0
+    for sql in ("UPDATE security_auditevent SET outcome = 'denied'",
+                "DELETE FROM security_auditevent",
+                "TRUNCATE security_auditevent",
+                "UPDATE security_auditchainkey SET active = false",
+                "ALTER TABLE security_auditevent DISABLE TRIGGER ALL"):
+        done = _psql_as(role, sql)
+        assert done.returncode != 0, sql
+        assert "permission denied" in done.stderr or "must be owner" in done.stderr, done.stderr
+    # What the serving processes do write (every other table) they can.
+    assert _psql_as(role, "SELECT count(*) FROM oauth2_provider_accesstoken").returncode == 0
