@@ -23,8 +23,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-# Imported for its side effect: gunicorn's Response no longer writes "Server: gunicorn".
-import bank.gunicorn_tls  # noqa: F401
+# Imported for its side effect (gunicorn's Response no longer writes "Server: gunicorn") and
+# for the access format and logging configuration shared with the TLS-terminating demo.
+import bank.gunicorn_tls
 
 _TRUSTED_PROXIES = [p.strip() for p in os.environ.get("BANK_TRUSTED_PROXIES", "").split(",")
                     if p.strip()]
@@ -54,25 +55,10 @@ limit_request_fields = 100
 limit_request_field_size = 8190
 # Access lines come from nginx (bank_access) and the app's JSON log; gunicorn's errors only.
 accesslog = None  # nginx logs access (its format names the path, not the query string)
-# If access logging is switched on here: the path, never the query string.
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(D)s'
-
-# gunicorn's own loggers (its error log: worker crashes with the request line; its access
-# log) through the bank's JSON formatter and redaction, not gunicorn's plain handlers.
-logconfig_dict = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "security.logging.JsonFormatter"}},
-    "filters": {"redaction": {"()": "security.logging.RedactionFilter"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json",
-                    "filters": ["redaction"], "stream": "ext://sys.stderr"},
-    },
-    "loggers": {
-        "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
-    },
-}
+# The access line (if switched on) names the path, never the query string, and gunicorn's own
+# loggers go through the bank's JSON formatter and redaction: as in bank/gunicorn_tls.py.
+access_log_format = bank.gunicorn_tls.access_log_format
+logconfig_dict = bank.gunicorn_tls.logconfig_dict
 errorlog = "-"
 
 
