@@ -2,16 +2,29 @@
 
 Every security-relevant act in any app calls this function. It writes a row and a structured
 log line; the row is sealed into the hash chain right after the request (or within a minute:
-security/audit_chain.py). Still to come (issue 8): denial events on a connection of their own,
-so that they survive the rollback of the request they refuse.
+security/audit_chain.py).
+
+Events about a refused request survive the request's rollback. With ATOMIC_REQUESTS, DRF's
+`set_rollback()` undoes every write of a request that ends in an error, the "access denied"
+row included. STYLE.md §7 suggests a second database alias for such events; we do not use
+one, because SQLite (the embedded bank) allows one writer at a time: a second connection
+writing while the request's transaction holds the lock waits and then fails, and in the
+tests two connections cannot see each other's uncommitted rows. Instead, each denial or
+failure written during a request is also remembered in memory, and AuditSealMiddleware,
+which runs outside the view's transaction, writes back any whose row the rollback took
+(marked `rolled_back` in its detail) before it seals. Same code on both databases; success
+events stay in the business transaction (committed with what they describe, or not at all).
 """
 
 from __future__ import annotations
 
 import logging
-from contextvars import ContextVar
-from dataclasses import dataclass
+from contextvars import ContextVar, Token
+from dataclasses import dataclass, field
 from typing import Any
+
+from django.db import connection
+from django.utils import timezone
 
 from security.interaction import current_interaction_id, current_principal
 from security.models import AuditEvent
@@ -58,20 +71,52 @@ class Actor:
         return cls(ActorType.SYSTEM, name)
 
 
-#: Events written during the current request, for AuditSealMiddleware (None outside one).
-_written: ContextVar[list[int] | None] = ContextVar("audit_written", default=None)
+@dataclass
+class _RequestEvents:
+    """What the current request wrote: ids (for sealing) and its denials' own copies."""
+
+    ids: list[int] = field(default_factory=list)
+    #: (id or None if it could not be written, the field values) per denial or failure.
+    refusals: list[tuple[int | None, dict[str, Any]]] = field(default_factory=list)
 
 
-def audit_request_scope():
-    """Start counting this request's events; returns the token for audit_request_end."""
-    return _written.set([])
+#: The current request's events, for AuditSealMiddleware (None outside a request).
+_written: ContextVar[_RequestEvents | None] = ContextVar("audit_written", default=None)
 
 
-def audit_request_end(token) -> bool:
-    """Stop counting; whether the request wrote any event."""
-    written = bool(_written.get())
+def audit_request_scope() -> Token[_RequestEvents | None]:
+    """Start keeping this request's events; returns the token for audit_request_end."""
+    return _written.set(_RequestEvents())
+
+
+def audit_request_end(token: Token[_RequestEvents | None]) -> bool:
+    """Stop keeping; write back refusals the request's rollback took; whether there is
+    anything to seal. Call it outside the request's transaction."""
+    events = _written.get()
     _written.reset(token)
-    return written
+    if events is None:
+        return False
+    restored = _refusals_restore(events.refusals) if events.refusals else 0
+    return bool(events.ids) or bool(restored)
+
+
+def _refusals_restore(refusals: list[tuple[int | None, dict[str, Any]]]) -> int:
+    """Write again each refusal whose row is gone (its request rolled back); how many."""
+    written = {pk for pk, _ in refusals if pk is not None}
+    still_there = set(
+        AuditEvent.objects.filter(pk__in=written).values_list("pk", flat=True)
+    ) if written else set()
+    restored = 0
+    for pk, values in refusals:
+        if pk is not None and pk in still_there:
+            continue
+        event = AuditEvent(**{**values, "detail": {**values["detail"], "rolled_back": True}})
+        event.save()
+        restored += 1
+        logger.info("audit %s %s restored after rollback", event.event_type, event.outcome,
+                    extra={"audit_event_id": event.pk, "event_type": event.event_type,
+                           "restored_from": pk})
+    return restored
 
 
 def audit_record(
@@ -94,23 +139,33 @@ def audit_record(
     forbidden = _forbidden_keys(detail)
     if forbidden:
         raise ValueError(f"Audit detail must not carry secrets: {sorted(forbidden)}")
-    event = AuditEvent(
-        event_type=event_type,
-        outcome=outcome,
-        actor_type=actor.type,
-        actor_id=actor.id,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        interaction_id=current_interaction_id() or "",
-        source_ip=source_ip,
-        software_product_id=software_product_id or current_principal().get("client", ""),
-        arrangement_id=str(arrangement_id),
-        detail=detail,
-    )
-    event.save()
-    written = _written.get()
-    if written is not None:
-        written.append(event.pk)
+    values: dict[str, Any] = {
+        "occurred_at": timezone.now(),
+        "event_type": event_type,
+        "outcome": outcome,
+        "actor_type": actor.type,
+        "actor_id": actor.id,
+        "subject_type": subject_type,
+        "subject_id": str(subject_id),
+        "interaction_id": current_interaction_id() or "",
+        "source_ip": source_ip,
+        "software_product_id": software_product_id or current_principal().get("client", ""),
+        "arrangement_id": str(arrangement_id),
+        "detail": detail,
+    }
+    event = AuditEvent(**values)
+    request_events = _written.get()
+    refusal = outcome != Outcome.SUCCESS and request_events is not None
+    if refusal and connection.needs_rollback:
+        # The request's transaction is already doomed (a database error before the
+        # refusal): nothing can be written in it; the middleware writes it afterwards.
+        request_events.refusals.append((None, values))  # type: ignore[union-attr]
+    else:
+        event.save()
+        if request_events is not None:
+            request_events.ids.append(event.pk)
+            if refusal:
+                request_events.refusals.append((event.pk, values))
     logger.info(
         "audit %s %s",
         event_type,

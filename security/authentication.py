@@ -22,6 +22,7 @@ from security.consent.access import access_context_resolve
 from security.fapi_headers import fapi_headers_parse
 from security.interaction import principal_bind
 from security.mtls import presented_certificate_thumbprint
+from security.refusals import bearer_token, token_rejection_explain
 
 
 class _HeaderOnlyCore(OAuthLibCore):
@@ -43,6 +44,10 @@ class CdrTokenAuthentication(OAuth2Authentication):
         valid, oauth_request = _resource_core().verify_request(request._request, scopes=[])
         if not valid:
             request.oauth2_error = getattr(oauth_request, "oauth2_error", {})  # type: ignore[attr-defined]
+            raw = bearer_token(request._request)
+            if raw is not None:
+                # Why, for the audit trail (security/refusals.py): revoked, expired, unknown.
+                request._request.token_rejection = token_rejection_explain(raw)  # type: ignore[attr-defined]
             return None
         user, token = oauth_request.user, oauth_request.access_token
         fapi = fapi_headers_parse(request.headers)

@@ -96,7 +96,9 @@ class AuditSealMiddleware:
     """After a request that wrote audit events, seal them into the chain at once.
 
     Outside the view's transaction (ATOMIC_REQUESTS wraps the view only), so what is sealed is
-    what committed; a failure to seal never fails the response (the minute job seals later).
+    what committed, and refusals the rollback took are written again first (security/audit.py).
+    A failure here never fails the response: the minute job seals later, and every event is
+    also in the log.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -107,10 +109,14 @@ class AuditSealMiddleware:
         from security.audit_chain import audit_seal
 
         token = audit_request_scope()
+        wrote = False
         try:
             response = self.get_response(request)
         finally:
-            wrote = audit_request_end(token)
+            try:
+                wrote = audit_request_end(token)
+            except Exception:
+                logger.exception("Writing back the audit events of a refused request failed")
         if wrote:
             try:
                 audit_seal()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 
 
 class AuditEvent(models.Model):
@@ -23,7 +24,9 @@ class AuditEvent(models.Model):
         FAILURE = "failure"
         DENIED = "denied"
 
-    occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set by audit_record (not auto_now_add): an event written again after its request's
+    # rollback keeps the time it happened (security/audit.py).
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
     event_type = models.CharField(max_length=64, db_index=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     actor_type = models.CharField(max_length=16, choices=ActorType.choices)
@@ -78,3 +81,22 @@ class AuditChainKey(models.Model):
 
     def __str__(self) -> str:
         return f"Audit chain key {self.label}"
+
+
+class ConfigSnapshot(models.Model):
+    """The security-relevant configuration a component (web listener, worker, beat) last
+    started with: non-secret values, and keyed digests of secrets, never a secret itself.
+    security/config_audit.py compares each start with it to name what changed."""
+
+    component = models.CharField(max_length=64, unique=True)
+    fingerprint = models.CharField(max_length=64)
+    #: {"SETTING.path": value} for non-secret settings; secrets as "set" / "not set".
+    values = models.JSONField(default=dict)
+    #: {"SETTING.path": HMAC under SECRET_KEY} for secrets (a change shows, the value never).
+    secret_digests = models.JSONField(default=dict)
+    #: The CONFIG_LOADED event of that start (an id, not a foreign key to the audit trail).
+    event_id = models.BigIntegerField(null=True)
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Configuration of {self.component}"

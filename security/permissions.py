@@ -29,5 +29,6 @@ class HasCdrScope(BasePermission):
             raise errors.NotAuthenticatedError(headers={"WWW-Authenticate": 'Bearer realm="cdr"'})
         missing = [scope for scope in required if not context.has_scope(scope)]
         if missing:
-            raise errors.InvalidConsentError(f"The consent does not include {missing[0]}.")
+            raise errors.InvalidConsentError(
+                f"The consent does not include {missing[0]}.", reason="scope")
         return True

@@ -27,11 +27,19 @@ class CdrError(APIException):
     title: ClassVar[str]
     status_code: int = status.HTTP_400_BAD_REQUEST
     default_detail = ""
+    #: For the audit trail only, when known: whose request was refused (security/refusals.py).
+    software_product_id: str = ""
+    arrangement_id: str = ""
 
-    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None):
+    def __init__(
+        self, detail: str | None = None, *, headers: dict[str, str] | None = None,
+        reason: str = "",
+    ):
         # DRF would turn the detail into an ErrorDetail list; we keep a plain string.
         self.detail = detail if detail is not None else (self.default_detail or self.title)  # type: ignore[assignment]
         self.headers = dict(headers or {})
+        #: Why, for the audit trail only (security/refusals.py); never shown to the caller.
+        self.reason = reason
 
     def as_error_object(self) -> dict[str, Any]:
         """The ErrorV2 object (`code`, `title`, `detail` required)."""
@@ -55,11 +63,15 @@ class NotAuthenticatedError(ExpectedError):
     status_code = status.HTTP_401_UNAUTHORIZED
     default_detail = "Authentication credentials are missing or invalid."
 
-    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None):
+    def __init__(
+        self, detail: str | None = None, *, headers: dict[str, str] | None = None,
+        reason: str = "",
+    ):
         # RFC 6750 §3: a 401 names the scheme; a token we refuse is an invalid_token.
         super().__init__(
             detail,
             headers=headers or {"WWW-Authenticate": 'Bearer realm="cdr", error="invalid_token"'},
+            reason=reason,
         )
 
 

@@ -75,7 +75,22 @@ def cdr_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     response.data = {"errors": [error.as_error_object()]}
     for name, value in error.headers.items():
         response[name] = value
+    _refusal_audit(error, context)
     return response
+
+
+def _refusal_audit(error: errors.CdrError, context: dict[str, Any]) -> None:
+    from security.refusals import refusal_audit
+
+    request = context.get("request")
+    view = context.get("view")
+    try:
+        refusal_audit(getattr(request, "_request", request), error,
+                      view_kwargs=dict(context.get("kwargs") or {}),
+                      endpoint=type(view).__name__ if view is not None else "")
+    except Exception:
+        # The caller is refused either way; a failed audit write is an operations alarm.
+        logger.exception("Auditing a refused request failed")
 
 
 def cdr_error_response(error: errors.CdrError) -> HttpResponse:

@@ -38,35 +38,56 @@ def access_context_resolve(
     )
     if binding is None:
         # A valid token that is not for customer data (e.g. a client-credentials token).
-        raise errors.InvalidConsentError("The access token is not for a CDR arrangement.")
+        raise errors.InvalidConsentError(
+            "The access token is not for a CDR arrangement.", reason="not_arrangement_token")
+    try:
+        return _context_checked(binding, token=token, customer_present=customer_present,
+                                presented_thumbprint=presented_thumbprint)
+    except errors.CdrError as error:
+        # The audit trail names whose token was refused and for which arrangement
+        # (security/refusals.py); the caller sees none of it.
+        error.software_product_id = binding.arrangement.software_product.software_product_id
+        error.arrangement_id = str(binding.arrangement_id)
+        raise
+
+
+def _context_checked(
+    binding: AccessTokenBinding, *, token: Any, customer_present: bool,
+    presented_thumbprint: str | None,
+) -> AccessContext:
     if not binding.certificate_thumbprint:
         if settings.BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS:
             # FAPI / CDS transport security: every resource call's token must be bound to
             # the client certificate of its connection; a plain bearer token is not enough.
-            raise errors.NotAuthenticatedError("The access token is not certificate-bound.")
+            raise errors.NotAuthenticatedError(
+                "The access token is not certificate-bound.", reason="unbound")
     elif not (
         presented_thumbprint
         and hmac.compare_digest(binding.certificate_thumbprint, presented_thumbprint)
     ):
         raise errors.NotAuthenticatedError(
-            "The access token is bound to a client certificate this connection did not present."
+            "The access token is bound to a client certificate this connection did not present.",
+            reason="certificate",
         )
 
     arrangement = binding.arrangement
     product = arrangement.software_product
     if token.application_id is None or token.application_id != product.client_id:
-        raise errors.NotAuthenticatedError()
+        raise errors.NotAuthenticatedError(reason="client_mismatch")
     if product.recipient.status != RecipientStatus.ACTIVE:
-        raise errors.AdrStatusNotActiveError(f"Data recipient status: {product.recipient.status}")
+        raise errors.AdrStatusNotActiveError(
+            f"Data recipient status: {product.recipient.status}", reason="recipient_inactive")
     if not product.is_active:
-        raise errors.AdrStatusNotActiveError(f"Software product status: {product.status}")
+        raise errors.AdrStatusNotActiveError(
+            f"Software product status: {product.status}", reason="product_inactive")
 
     if arrangement.status == ArrangementStatus.REVOKED:
-        raise errors.RevokedConsentError("The consent has been revoked.")
+        raise errors.RevokedConsentError("The consent has been revoked.", reason="consent_revoked")
     if arrangement.is_expired(timezone.now()):
-        raise errors.RevokedConsentError("The consent has expired.")
+        raise errors.RevokedConsentError("The consent has expired.", reason="consent_expired")
     if arrangement.status != ArrangementStatus.ACTIVE:
-        raise errors.InvalidConsentError("The consent is awaiting authorisation.")
+        raise errors.InvalidConsentError(
+            "The consent is awaiting authorisation.", reason="consent_pending")
 
     return AccessContext(
         customer_id=arrangement.customer_id,

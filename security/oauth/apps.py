@@ -8,3 +8,8 @@ class OAuthConfig(AppConfig):
     label = "oauth"
     verbose_name = "Authorization server"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from security.oauth.revocations import revocation_receivers_connect
+
+        revocation_receivers_connect()

@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from security.interaction import principal_bind
 from security.mtls import presented_certificate_thumbprint
 from security.oauth.client_jwks import registration_jwks
 from security.oauth.endpoints import endpoint_urls, issuer
@@ -85,6 +86,8 @@ def client_authenticate(request: Any, *, endpoint: str) -> ClientRegistration:
     if claims.get("sub") != client_id:
         raise InvalidClient("The client assertion's sub is not the client_id.")
     consume_jti(client_id, claims)
+    # From here every log line and audit event of the request names the client.
+    principal_bind(client=registration.software_product.software_product_id)
     return registration
 
 

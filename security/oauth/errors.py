@@ -15,9 +15,11 @@ class OAuthError(Exception):
     error: ClassVar[str] = "invalid_request"
     status: ClassVar[int] = 400
 
-    def __init__(self, description: str = "") -> None:
+    def __init__(self, description: str = "", *, reason: str = "") -> None:
         super().__init__(description)
         self.description = description
+        #: Why, for the audit trail only (never in the response).
+        self.reason = reason
 
     def response(self) -> JsonResponse:
         body = {"error": self.error}

@@ -212,3 +212,27 @@ class PairwiseSubject(models.Model):
 
     def __str__(self) -> str:
         return f"Pairwise subject #{self.pk}"
+
+
+class RevokedToken(models.Model):
+    """The digest of a token revoked before it would have expired, kept until then.
+
+    Revoked tokens are deleted (security/oauth/revocations.py notes them first), so a later
+    use would otherwise look like a random string: with this row the refusal is audited as
+    "revoked" and the detector raises an alert at once (a leaked or replayed token).
+    """
+
+    class Kind(models.TextChoices):
+        ACCESS = "access_token"
+        REFRESH = "refresh_token"
+
+    token_digest = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    software_product_id = models.CharField(max_length=100, blank=True)
+    arrangement_id = models.CharField(max_length=32, blank=True)
+    revoked_at = models.DateTimeField(auto_now_add=True)
+    #: When the token would have expired; housekeeping forgets the row after that.
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"Revoked {self.kind} #{self.pk}"

@@ -60,6 +60,7 @@ from security.oauth.tasks import arrangement_revocation_notify
 # Audit event types (STYLE.md §11). The access-token one is shared with the consent services.
 ACCESS_TOKEN_ISSUED = consent_services.ACCESS_TOKEN_ISSUED
 REFRESH_TOKEN_ISSUED = "REFRESH_TOKEN_ISSUED"  # noqa: S105 - event names, not secrets
+ACCESS_TOKEN_REFRESHED = "ACCESS_TOKEN_REFRESHED"  # noqa: S105 - an event name
 CLIENT_TOKEN_ISSUED = "CLIENT_TOKEN_ISSUED"  # noqa: S105
 AUTHORIZATION_CODE_REDEEMED = "AUTHORIZATION_CODE_REDEEMED"
 AUTHORIZATION_CODE_REFUSED = "AUTHORIZATION_CODE_REFUSED"
@@ -191,6 +192,7 @@ def arrangement_access_token_issue(
     scope: str,
     certificate_thumbprint: str,
     actor: audit.Actor,
+    grant: str = "authorization_code",
 ) -> IssuedAccessToken:
     """An access token for an active arrangement, bound to `certificate_thumbprint`.
 
@@ -219,10 +221,15 @@ def arrangement_access_token_issue(
     )
     audit.audit_record(
         actor=actor,
-        event_type=ACCESS_TOKEN_ISSUED,
+        event_type=ACCESS_TOKEN_REFRESHED if grant == "refresh_token" else ACCESS_TOKEN_ISSUED,
         subject_type="arrangement",
         subject_id=arrangement.pk,
-        detail={"expires_in": issued.expires_in, "bound": bool(certificate_thumbprint)},
+        software_product_id=product.software_product_id,
+        arrangement_id=arrangement.pk,
+        # The certificate's thumbprint is public (it is in every token's cnf); the detector
+        # notices a known client turning up with a new one.
+        detail={"expires_in": issued.expires_in, "bound": bool(certificate_thumbprint),
+                "cert_thumbprint": certificate_thumbprint, "grant": grant},
     )
     return issued
 
@@ -456,6 +463,27 @@ def _live_refresh_token(
     return refresh, context
 
 
+def _refresh_refusal_reason(*, registration: ClientRegistration, raw: str) -> str:
+    """Why a refresh token was refused, for the audit trail (the caller sees one answer)."""
+    from security.oauth.revocations import revoked_token_find
+
+    digest = token_digest(raw)
+    if revoked_token_find(digest) is not None:
+        return "revoked"
+    row = (RefreshToken.objects.filter(token_checksum=digest)
+           .values_list("application_id", "revoked", "context__expires_at").first())
+    if row is None:
+        return "unknown"
+    application_id, revoked, expires_at = row
+    if application_id != registration.application_id:
+        return "other_client"
+    if revoked is not None:
+        return "revoked"
+    if expires_at is None or expires_at <= timezone.now():
+        return "expired"
+    return "arrangement_inactive"
+
+
 def refresh_token_exchange(
     *,
     registration: ClientRegistration,
@@ -479,7 +507,9 @@ def refresh_token_exchange(
         raise InvalidRequest("refresh_token is required.")
     live = _live_refresh_token(registration=registration, raw=refresh_token)
     if live is None:
-        raise InvalidGrant(_INVALID_REFRESH)
+        raise InvalidGrant(_INVALID_REFRESH,
+                           reason=_refresh_refusal_reason(registration=registration,
+                                                          raw=refresh_token))
     refresh, context = live
     arrangement = context.arrangement
     granted = arrangement.scopes
@@ -494,7 +524,7 @@ def refresh_token_exchange(
     with transaction.atomic():
         access = arrangement_access_token_issue(
             arrangement=arrangement, user=refresh.user, scope=" ".join(sorted(scopes)),
-            certificate_thumbprint=thumbprint, actor=actor,
+            certificate_thumbprint=thumbprint, actor=actor, grant="refresh_token",
         )
         # DOT's one-to-one link follows the latest access token; older ones stay valid
         # until they expire and are found through their binding to the arrangement.
@@ -537,7 +567,8 @@ def client_credentials_exchange(
     audit.audit_record(
         actor=_client_actor(registration), event_type=CLIENT_TOKEN_ISSUED,
         subject_type="client", subject_id=registration.client_id,
-        detail={"scope": CDR_REGISTRATION_SCOPE, "expires_in": issued.expires_in},
+        detail={"scope": CDR_REGISTRATION_SCOPE, "expires_in": issued.expires_in,
+                "cert_thumbprint": thumbprint},
     )
     return TokenResponse(
         access_token=issued.raw, expires_in=issued.expires_in, scope=CDR_REGISTRATION_SCOPE

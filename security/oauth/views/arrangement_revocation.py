@@ -18,6 +18,7 @@ from security.oauth import tokens
 from security.oauth.client_auth import client_authenticate
 from security.oauth.errors import OAuthError
 from security.oauth.views.token import form_parameters, no_store
+from security.refusals import oauth_refusal_audit
 
 
 @csrf_exempt  # a back-channel API authenticated by client assertion; no cookies involved
@@ -32,6 +33,7 @@ def arrangement_revocation_view(request: HttpRequest) -> HttpResponse:
             registration=registration, cdr_arrangement_id=form.get("cdr_arrangement_id")
         )
     except OAuthError as exc:
+        oauth_refusal_audit(request, exc, endpoint="arrangement_revocation")
         return exc.response()
     except CdrError as exc:
         return no_store(JsonResponse({"errors": [exc.as_error_object()]}, status=exc.status_code))

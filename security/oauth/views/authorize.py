@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET
 from security.oauth.authorization import authorization_start
 from security.oauth.errors import InvalidRequest, OAuthError
 from security.oauth.jarm import see_other
+from security.refusals import oauth_refusal_audit
 
 #: Served by the consent pages (next issue): GET shows the pending authorization
 #: (`authorization_pending_get`), the customer logs in, chooses accounts and decides
@@ -42,6 +43,7 @@ def authorize_view(request: HttpRequest) -> HttpResponse:
     try:
         return _authorize(request)
     except OAuthError as exc:
+        oauth_refusal_audit(request, exc, endpoint="authorize")
         return _error_page(exc)
 
 

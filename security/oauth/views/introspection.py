@@ -15,6 +15,7 @@ from security.oauth import tokens
 from security.oauth.client_auth import client_authenticate
 from security.oauth.errors import InvalidRequest, OAuthError
 from security.oauth.views.token import form_parameters, no_store
+from security.refusals import oauth_refusal_audit
 
 
 @csrf_exempt  # a back-channel API authenticated by client assertion; no cookies involved
@@ -28,5 +29,6 @@ def introspection_view(request: HttpRequest) -> HttpResponse:
             raise InvalidRequest("token is required.")
         body = tokens.refresh_token_introspect(registration=registration, token=token)
     except OAuthError as exc:
+        oauth_refusal_audit(request, exc, endpoint="introspection")
         return exc.response()
     return no_store(JsonResponse(body))

@@ -34,6 +34,7 @@ from security.oauth.client_auth import client_authenticate
 from security.oauth.errors import InvalidRequest, OAuthError, UnauthorizedClient
 from security.oauth.models import PushedAuthorizationRequest
 from security.oauth.request_object import request_object_validate
+from security.refusals import oauth_refusal_audit
 
 REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
 REQUEST_URI_LIFETIME = timedelta(seconds=90)
@@ -47,6 +48,7 @@ def par_view(request: HttpRequest) -> HttpResponse:
     try:
         return _push(request)
     except OAuthError as exc:
+        oauth_refusal_audit(request, exc, endpoint="par")
         return exc.response()
 
 

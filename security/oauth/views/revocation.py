@@ -16,6 +16,7 @@ from security.oauth import tokens
 from security.oauth.client_auth import client_authenticate
 from security.oauth.errors import InvalidRequest, OAuthError
 from security.oauth.views.token import form_parameters, no_store
+from security.refusals import oauth_refusal_audit
 
 
 @csrf_exempt  # a back-channel API authenticated by client assertion; no cookies involved
@@ -31,5 +32,6 @@ def revocation_view(request: HttpRequest) -> HttpResponse:
             registration=registration, token=token, token_type_hint=form.get("token_type_hint")
         )
     except OAuthError as exc:
+        oauth_refusal_audit(request, exc, endpoint="revocation")
         return exc.response()
     return no_store(HttpResponse(status=200))

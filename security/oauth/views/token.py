@@ -30,6 +30,7 @@ from security.oauth.errors import (
     UnsupportedGrantType,
 )
 from security.oauth.models import ClientRegistration
+from security.refusals import oauth_refusal_audit
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -119,5 +120,6 @@ def token_view(request: HttpRequest) -> HttpResponse:
         tokens.client_token_eligibility_check(registration=registration)
         result = exchange(registration, form, presented_certificate_thumbprint(request.META))
     except OAuthError as exc:
+        oauth_refusal_audit(request, exc, endpoint="token")
         return exc.response()
     return no_store(JsonResponse(result.as_body()))

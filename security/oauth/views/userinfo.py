@@ -16,6 +16,7 @@ from security.mtls import presented_certificate_thumbprint
 from security.oauth.errors import OAuthError
 from security.oauth.id_token import userinfo_claims
 from security.oauth.views.token import no_store
+from security.refusals import oauth_refusal_audit
 
 REALM = 'Bearer realm="cdr"'
 
@@ -53,5 +54,6 @@ def userinfo_view(request: HttpRequest) -> HttpResponse:
             raw_token=raw, presented_thumbprint=presented_certificate_thumbprint(request.META)
         )
     except OAuthError as exc:
+        oauth_refusal_audit(request, exc, endpoint="userinfo")
         return _challenge(exc)
     return no_store(JsonResponse(claims))
