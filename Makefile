@@ -39,9 +39,9 @@ demo: $(STAMP)
 	    --mtls-port $(DEMO_MTLS_PORT)
 	@mkdir -p var/broker/processed var/broker/control
 	@# Jobs (Register status poll, revocation notices, purges) on the embedded broker, and the
-	@# public listener, stop with the demo (same process group).
-	$(DEMO_ENV) $(VENV)/bin/celery -A bank worker --beat --loglevel warning \
-	    --schedule var/celerybeat-schedule --concurrency 1 &
+	@# public listener, stop with the demo (same process group). Beat's schedule is in the
+	@# database (CELERY_BEAT_SCHEDULER); staff edit it in the admin, under Periodic tasks.
+	$(DEMO_ENV) $(VENV)/bin/celery -A bank worker --beat --loglevel warning --concurrency 1 &
 	$(DEMO_ENV) $(PY) -m bank.serve public --bind $(DEMO_HOST):$(DEMO_PUBLIC_PORT) $(DEMO_SERVE) \
 	    --access-logfile - --log-level info &
 	$(DEMO_ENV) exec $(PY) -m bank.serve mtls --bind $(DEMO_HOST):$(DEMO_MTLS_PORT) $(DEMO_SERVE) \

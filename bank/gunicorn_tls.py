@@ -59,6 +59,15 @@ logconfig_dict = {
 timeout = 30
 
 
+def post_worker_init(worker: Any) -> None:
+    """The first worker of this server start puts the configuration it runs with on the
+    audit trail (CONFIG_LOADED, and CONFIG_CHANGED if it differs from the previous start)."""
+    # Imported here: this file is read before Django is set up; a worker has set it up.
+    from security.config_audit import gunicorn_post_worker_init
+
+    gunicorn_post_worker_init(worker)
+
+
 def ssl_context(conf: Any,
                 default_ssl_context_factory: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
     listener = os.environ.get("BANK_LISTENER", "")

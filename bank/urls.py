@@ -7,6 +7,7 @@ from accounts.api import account_urls, customer_urls
 from accounts.api import urls as product_urls
 from bank import health
 from bank.discovery.api import urls as discovery_urls
+from bank.metrics.api import urls as cdr_admin_urls
 from security.oauth import urls as oauth_urls
 from transactions.api import urls as transaction_urls
 
@@ -20,6 +21,7 @@ urlpatterns = [
     path(CDR + "banking/", include(account_urls)),
     path(CDR + "common/", include(customer_urls)),
     path(CDR + "discovery/", include(discovery_urls)),
+    path(CDR + "admin/", include(cdr_admin_urls)),
     path("admin/", admin.site.urls),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),

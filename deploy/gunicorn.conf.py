@@ -59,6 +59,8 @@ accesslog = None  # nginx logs access (its format names the path, not the query 
 # loggers go through the bank's JSON formatter and redaction: as in bank/gunicorn_tls.py.
 access_log_format = bank.gunicorn_tls.access_log_format
 logconfig_dict = bank.gunicorn_tls.logconfig_dict
+# The configuration this server starts with goes on the audit trail (security/config_audit.py).
+post_worker_init = bank.gunicorn_tls.post_worker_init
 errorlog = "-"
 
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 
 
 class SecurityConfig(AppConfig):
@@ -10,8 +11,15 @@ class SecurityConfig(AppConfig):
     def ready(self) -> None:
         import logging
 
-        from security import checks  # noqa: F401  (registers the system checks)
+        # Registers the system checks; connects the Celery start-up hooks.
+        from security import checks, config_audit  # noqa: F401
 
         # Python warnings go to the `py.warnings` logger (and so through the redaction and the
         # JSON format) instead of raw to stderr.
         logging.captureWarnings(True)
+
+
+class AuditedAdminConfig(AdminConfig):
+    """django.contrib.admin whose `admin.site` audits every write (security/admin_audit.py)."""
+
+    default_site = "security.admin_audit.AuditedAdminSite"

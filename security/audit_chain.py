@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from security.kms import key_manager
-from security.models import AuditChainKey, AuditEvent
+from security.models import AuditArchive, AuditChainKey, AuditEvent
 
 logger = logging.getLogger("bank.audit")
 
@@ -84,6 +84,20 @@ def _chain_key(label: str) -> bytes:
     with _keys_lock:
         _keys[label] = material
     return material
+
+
+def chain_key(label: str) -> bytes:
+    """The material of a chain key by label (for audit_retention's derived archive key)."""
+    return _chain_key(label)
+
+
+def chain_key_active() -> tuple[str, bytes]:
+    return _chain_key_active()
+
+
+def chain_link(event: AuditEvent, *, seq: int, prev_hash: str) -> str:
+    """An event's link with the key it names (an archived event read back)."""
+    return _link(_chain_key(event.chain_key), event, seq=seq, prev_hash=prev_hash)
 
 
 def chain_keys_forget() -> None:
@@ -186,8 +200,15 @@ def audit_verify(*, expect_head: tuple[int, str] | None = None) -> Verification:
     After a break the walk re-synchronises on the event it stopped at, so a later edit is
     still found; `checked` counts the events whose link verified.
     """
-    checked, prev_hash, expected_seq = 0, GENESIS, None
+    checked, prev_hash, expected_seq = 0, GENESIS, 1
     breaks: list[Break] = []
+    # Retention cut the chain's start off into archives (security/audit_retention.py): the
+    # first remaining event must follow the newest archive, and the archives each other.
+    for archive in AuditArchive.objects.order_by("last_seq"):
+        if archive.first_seq != expected_seq or archive.prev_hash != prev_hash:
+            breaks.append(Break(f"archive {archive.name}",
+                                "the archived stretches do not follow each other"))
+        prev_hash, expected_seq = archive.last_hash, archive.last_seq + 1
     rows = AuditEvent.objects.filter(seq__isnull=False).order_by("seq").iterator(chunk_size=2000)
     head: tuple[int, str] | None = None
     unsealed = AuditEvent.objects.filter(seq__isnull=True).count()
@@ -195,7 +216,7 @@ def audit_verify(*, expect_head: tuple[int, str] | None = None) -> Verification:
         seq = int(event.seq)  # type: ignore[arg-type]
         where = f"seq {seq} (event {event.pk})"
         problem = ""
-        if expected_seq is not None and seq != expected_seq:
+        if seq != expected_seq:
             where = f"seq {expected_seq}"
             problem = f"missing: the chain jumps from {expected_seq - 1} to {seq}"
         elif event.prev_hash != prev_hash:

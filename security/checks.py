@@ -74,3 +74,17 @@ def check_authorization_server(app_configs: Any, **kwargs: Any) -> list[Error]:
     if not (issuer().startswith("https://") and mtls_base().startswith("https://")):
         problems.append(Error("The issuer and the mTLS base URL must be https.", id="bank.E011"))
     return problems
+
+
+@register(Tags.security)
+def check_audit_retention(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """The CDR keeps records six years (rules 9.3); a shorter setting would be refused by the
+    database at the first purge anyway (security/migrations/0008): say so at start-up."""
+    from datetime import timedelta
+
+    from security.audit_retention import LEGAL_MINIMUM
+
+    if timedelta(days=settings.BANK_AUDIT_RETENTION_DAYS) < LEGAL_MINIMUM:
+        return [Error(f"BANK_AUDIT_RETENTION_DAYS must be at least {LEGAL_MINIMUM.days} "
+                      "(six years).", id="bank.E030")]
+    return []

@@ -51,7 +51,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id"]),
+            # The detector's windows: one event type over the last minutes.
+            models.Index(fields=["event_type", "occurred_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.event_type} {self.outcome}"
@@ -100,3 +104,30 @@ class ConfigSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"Configuration of {self.component}"
+
+
+class AuditArchive(models.Model):
+    """One stretch of the chain that aged out: archived, verified, then deleted.
+
+    Written in the same transaction as the deletion (on PostgreSQL by the security-definer
+    function bank_audit_purge, which the app's role may call but not imitate: the role can
+    only read this table). `audit verify` starts the remaining chain from the newest one:
+    its `last_hash` is the link the first remaining event must point at.
+    """
+
+    name = models.CharField(max_length=120, unique=True)
+    first_seq = models.BigIntegerField()
+    last_seq = models.BigIntegerField(unique=True)
+    events = models.IntegerField()
+    #: The link before the first archived event, and the last archived event's hash.
+    prev_hash = models.CharField(max_length=64)
+    last_hash = models.CharField(max_length=64)
+    #: SHA-256 of the stored (compressed) archive.
+    sha256 = models.CharField(max_length=64)
+    purged_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["last_seq"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (seq {self.first_seq}-{self.last_seq})"

@@ -15,6 +15,8 @@ class OutageAdmin(admin.ModelAdmin):
     list_filter = ("is_partial",)
     search_fields = ("explanation",)
     date_hierarchy = "outage_time"
+    # The services write OUTAGE_CHANGED: no generic admin event too (security/admin_audit.py).
+    audits_its_own_writes = True
 
     def save_model(self, request, obj, form, change):
         services.outage_save(outage=obj, actor=_staff(request))
@@ -33,6 +35,8 @@ class IncidentAdmin(admin.ModelAdmin):
                     "resolved_at")
     list_filter = ("status", ("resolved_at", admin.EmptyFieldListFilter))
     date_hierarchy = "detection_time"
+    # The service writes SERVICE_STATUS_CHANGED: no generic admin event too.
+    audits_its_own_writes = True
 
     def save_model(self, request, obj, form, change):
         services.incident_save(incident=obj, actor=_staff(request))

@@ -35,7 +35,8 @@ BANK_BRAND_NAME = env.str("BANK_BRAND_NAME", default="Demo Bank")
 
 # APPS ---------------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with an admin.site that audits every write in the console.
+    "security.apps.AuditedAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "corsheaders",
     "oauth2_provider",
+    "django_celery_beat",
     # Read top to bottom, these are the bank's concerns.
     "security.apps.SecurityConfig",
     "security.recipients.apps.RecipientsConfig",
@@ -55,6 +57,8 @@ INSTALLED_APPS = [
     "accounts.apps.AccountsConfig",
     "transactions.apps.TransactionsConfig",
     "bank.discovery.apps.DiscoveryConfig",
+    "bank.metrics.apps.MetricsConfig",
+    "security.monitoring.apps.MonitoringConfig",
     "bank.register_mock.apps.RegisterMockConfig",
 ]
 
@@ -68,6 +72,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # First of ours: every response, including errors from later middleware, gets the id.
     "security.middleware.InteractionIdMiddleware",
+    # Counts each CDR call for Get Metrics: inside the id (it reads the authenticated client),
+    # outside the rate limiter (its 429s are the metrics' rejections).
+    "bank.metrics.middleware.MetricsMiddleware",
     # Seals the request's audit events into the hash chain once everything inside (the view's
     # transaction, the rate limiter's refusal audit) is done.
     "security.middleware.AuditSealMiddleware",
@@ -201,6 +208,24 @@ CORS_EXPOSE_HEADERS = ["x-v", "x-fapi-interaction-id"]
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 
+# STORAGES and AUDIT RETENTION ---------------------------------------------------------
+# Audit events past retention go to signed gzip JSON-lines archives in "audit_archive"
+# (security/audit_retention.py): a folder here; production may name an object-storage
+# backend (django-storages) with BANK_AUDIT_ARCHIVE_BACKEND and its OPTIONS.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "audit_archive": {
+        "BACKEND": env.str("BANK_AUDIT_ARCHIVE_BACKEND",
+                           default="django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": env.json("BANK_AUDIT_ARCHIVE_OPTIONS",
+                            default={"location": str(VAR_DIR / "archive")}),
+    },
+}
+#: Seven years by default; never under the CDR's six (security/checks.py, and the database).
+BANK_AUDIT_RETENTION_DAYS = env.int("BANK_AUDIT_RETENTION_DAYS", default=7 * 365 + 2)
+BANK_AUDIT_ARCHIVE_BATCH = env.int("BANK_AUDIT_ARCHIVE_BATCH", default=50_000)
+
 # DJANGO REST FRAMEWORK ----------------------------------------------------------------
 # Every CDR convention is named here so that no view has to (STYLE.md §8).
 REST_FRAMEWORK = {
@@ -317,6 +342,38 @@ BANK_RATE_LIMIT_OVERRIDE_TTL = 15
 # The namespace of the limiter's keys in the store.
 BANK_RATE_LIMIT_KEY_PREFIX = env.str("BANK_RATE_LIMIT_KEY_PREFIX", default="rl")
 
+# SECURITY MONITORING (security/monitoring) ----------------------------------------------
+# The detector's rules, each over a sliding window ending now (run every minute, and a
+# revoked token's use checked as it happens); what each counts: security/monitoring/rules/.
+# Thresholds sit above what a well-behaved client or a customer mistyping ever reaches.
+BANK_MONITORING = {
+    # Refused tokens, and scope / foreign-ID / certificate denials, from one software product.
+    "authorization_failure_burst": {"severity": "medium", "window_seconds": 300,
+                                    "threshold": 20},
+    # Distinct resource IDs refused as not the client's own (probing), per software product.
+    "foreign_id_enumeration": {"severity": "high", "window_seconds": 600, "distinct_ids": 10},
+    # Distinct customer identifiers failing to log in from one IPv4 address or IPv6 /64.
+    "credential_stuffing": {"severity": "high", "window_seconds": 600,
+                            "distinct_identifiers": 10},
+    # A product's calls in the window >= factor x its rate over the trailing baseline, and at
+    # least min_calls (1/s over 5 minutes), from the CDR metrics' minute counts.
+    "call_volume_spike": {"severity": "medium", "window_seconds": 300,
+                          "baseline_seconds": 86_400, "factor": 5, "min_calls": 300},
+    # A token issued under a certificate the client never had one under before. The window
+    # outlasts a few missed minute runs.
+    "new_client_certificate": {"severity": "medium", "window_seconds": 900},
+    # Any use of a revoked token (inline; the window is the minute run's backstop).
+    "revoked_token_use": {"severity": "high", "window_seconds": 900},
+    # For the webhook notifier: where alerts are POSTed (https; often carries a secret).
+    "webhook_url": env.str("BANK_ALERT_WEBHOOK_URL", default=""),
+    "webhook_timeout_seconds": 5,
+}
+# Who hears of a new alert: dotted paths of notify(alert) callables (security/monitoring/
+# notifiers.py), e.g. add "security.monitoring.notifiers.webhook_notify".
+BANK_ALERT_NOTIFIERS = env.list(
+    "BANK_ALERT_NOTIFIERS", default=["security.monitoring.notifiers.log_notify"]
+)
+
 # AUTHORIZATION SERVER -----------------------------------------------------------------
 # The issuer (defaults to the public base URL) and the base of its mTLS endpoint aliases.
 BANK_ISSUER = env.str("BANK_ISSUER", default="")
@@ -428,6 +485,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "control_folder": str(VAR_DIR / "broker" / "control"),
 }
 CELERY_RESULT_BACKEND = None
+# No results are kept, so beat needs no nightly `celery.backend_cleanup` entry.
+CELERY_RESULT_EXPIRES = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SOFT_TIME_LIMIT = 60
@@ -435,6 +494,14 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TIMEZONE = TIME_ZONE
 # The worker logs through LOGGING (JSON, redacted) instead of replacing the root handlers.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Beat reads its schedule from the database (django-celery-beat), where staff edit it in the
+# admin (Periodic tasks). CELERY_BEAT_SCHEDULE below is the default schedule: beat adds the
+# entries the database lacks at start-up and never overwrites an edited one (bank/beat.py).
+# Each entry's options.expires is shorter than its interval, so a backlog (workers down)
+# does not pile up runs: a message older than the next tick is dropped.
+CELERY_BEAT_SCHEDULER = "bank.beat:SeedingDatabaseScheduler"
+# Beat touches this file on every tick: its liveness probe in deploy/ (empty: no file).
+BANK_BEAT_HEARTBEAT_PATH = env.str("BANK_BEAT_HEARTBEAT_PATH", default="")
 CELERY_BEAT_SCHEDULE = {
     # CDS: stop disclosure within 5 minutes of the Register marking a recipient inactive.
     "recipient-statuses-refresh": {
@@ -445,14 +512,17 @@ CELERY_BEAT_SCHEDULE = {
     "oauth-records-purge": {
         "task": "security.oauth.tasks.oauth_records_purge",
         "schedule": 3600.0,
+        "options": {"expires": 3000},
     },
     "login-records-purge": {
         "task": "security.login.tasks.login_records_purge",
         "schedule": 3600.0,
+        "options": {"expires": 3000},
     },
     "key-rotations-resume": {
         "task": "security.encryption.tasks.key_rotations_resume",
         "schedule": 600.0,
+        "options": {"expires": 540},
     },
     # Seals audit events written outside requests (tasks, commands) or left by a failed seal.
     "audit-seal": {
@@ -460,9 +530,28 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # CDR metrics: the worker's own counts, and minute buckets past retention pruned.
+    "metrics-flush": {
+        "task": "bank.metrics.tasks.metrics_flush_task",
+        "schedule": 300.0,
+        "options": {"expires": 240},
+    },
+    # Security monitoring: the detector's windowed rules (security/monitoring/detector.py).
+    "security-detector-run": {
+        "task": "security.monitoring.tasks.detector_run_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Audit events past BANK_AUDIT_RETENTION_DAYS: archived, verified, then deleted.
+    "audit-retention": {
+        "task": "security.tasks.audit_retention_task",
+        "schedule": 86_400.0,
+        "options": {"expires": 3600},
+    },
     "keys-age-check": {
         "task": "security.encryption.tasks.keys_age_check",
         "schedule": 86_400.0,
+        "options": {"expires": 82_800},
     },
 }
 

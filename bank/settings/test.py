@@ -23,6 +23,8 @@ BANK_RESOURCE_ID_KEY = (
     "dGVzdC1vbmx5LXJlc291cmNlLWlkLWtleS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLQ"
 )
 CELERY_TASK_ALWAYS_EAGER = True
+# No background metrics flusher writing into the tests' database: tests call metrics_flush().
+BANK_METRICS_FLUSH_SECONDS = 0
 CELERY_TASK_EAGER_PROPAGATES = True
 
 if not env.str("DATABASE_URL", default=""):

@@ -519,8 +519,8 @@ def programs(config: Config, env: dict[str, str]) -> list[Program]:
         Program("celery-worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2",
                                   "--hostname", f"prodlocal-{config.port_base}@%h"],
                 {**env, "BANK_LISTENER": "mtls"}),
-        Program("celery-beat", [*celery, "beat", "--loglevel", "INFO", "--schedule",
-                                str(state / "run" / "celerybeat-schedule")],
+        # The schedule is in the database (CELERY_BEAT_SCHEDULER, bank/beat.py): no file.
+        Program("celery-beat", [*celery, "beat", "--loglevel", "INFO"],
                 {**env, "BANK_LISTENER": "mtls"}),
         Program("nginx", [str(nginx_binary()), "-p", str(state / "nginx"), "-e",
                           str(state / "logs" / "nginx-error.log"),

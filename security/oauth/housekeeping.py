@@ -59,7 +59,8 @@ def arrangements_expire(*, now: datetime) -> int:
                 actor=audit.Actor.system("arrangements_expire"),
                 event_type=ARRANGEMENT_EXPIRED, subject_type="arrangement", subject_id=pk,
                 software_product_id=software_product_id, arrangement_id=pk,
-                detail={"sharing_ended": ended.isoformat() if ended else "", "deleted_token_rows": tokens},
+                detail={"sharing_ended": ended.isoformat() if ended else "",
+                        "deleted_token_rows": tokens},
             )
     return len(due)
 

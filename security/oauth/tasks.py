@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from bank.celery import app
+from bank.celery import DATABASE_UNAVAILABLE, RETRY_ON_DATABASE_OUTAGE, app
 from security.consent.models import Arrangement
 from security.kms import KeyManagerError
 from security.oauth import notifications
@@ -31,12 +31,18 @@ class _NoticeTask(app.Task):
     base=_NoticeTask,
     # The recipient unreachable, or the HSM that signs the notice briefly not (a lost PKCS#11
     # session): both pass; the notice is only abandoned after the retries.
-    autoretry_for=(requests.RequestException, KeyManagerError),
+    # The database too (the arrangement is read, the outcome audited): not idempotent (a
+    # retry after a delivered notice sends it again, which the recipient answers with 422),
+    # but a notice sent twice beats a notice never sent.
+    autoretry_for=(requests.RequestException, KeyManagerError, *DATABASE_UNAVAILABLE),
     max_retries=5,
     retry_backoff=30,  # 30 s, 60 s, 120 s... (doubling, with jitter)
     retry_backoff_max=600,
     retry_jitter=True,
     acks_late=True,
+    # Two signatures (the HSM) and one POST of at most 10 s connecting and 10 s reading.
+    soft_time_limit=45,
+    time_limit=60,
 )
 def arrangement_revocation_notify(arrangement_id: int) -> None:
     """Tell the recipient that arrangement `arrangement_id` was revoked at the bank."""
@@ -48,7 +54,7 @@ def arrangement_revocation_notify(arrangement_id: int) -> None:
     notifications.arrangement_revocation_notice_send(arrangement=arrangement)
 
 
-@app.task
+@app.task(soft_time_limit=100, time_limit=120, acks_late=True, **RETRY_ON_DATABASE_OUTAGE)
 def oauth_records_purge() -> dict[str, int]:
     """Hourly: forget single-use records (jti, request_uri, used codes) past their use."""
     from security.oauth import housekeeping

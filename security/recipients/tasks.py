@@ -9,16 +9,21 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from bank.celery import DATABASE_UNAVAILABLE
 from security.recipients import services
 
 
 @shared_task(
-    autoretry_for=(services.RegisterUnavailableError,),
+    autoretry_for=(services.RegisterUnavailableError, *DATABASE_UNAVAILABLE),
     retry_backoff=15,
     retry_backoff_max=60,
     max_retries=3,
     # A run that waited past the next beat tick is pointless: that tick polls again.
     expires=240,
+    # Two GETs of at most 10 s connecting and 10 s reading each, then one transaction.
+    soft_time_limit=60,
+    time_limit=90,
+    acks_late=True,
 )
 def recipient_statuses_refresh() -> dict[str, int]:
     result = services.recipient_statuses_refresh()

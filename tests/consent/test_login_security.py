@@ -149,6 +149,10 @@ def test_a_full_login_resets_the_failure_count(start, jane, outbox):
         _login(Browser(), handle, "jane.citizen")
     log_in(Browser(), start(), outbox)
     assert LoginThrottle.objects.get(identifier_digest=identifier_digest("jane.citizen")).failures == 0
+    (success,) = _audit("LOGIN_SUCCEEDED")
+    assert (success.outcome, success.actor_type, success.subject_type) == (
+        "success", "customer", "customer")
+    assert success.subject_id == str(jane.customer_id)
 
 
 def test_overlong_input_is_refused_without_hashing_it(start, jane):
@@ -175,6 +179,8 @@ def test_the_code_is_six_digits_sent_out_of_band_and_never_stored_or_audited(sta
     assert (row.expires_at - row.created_at) == timedelta(minutes=5)
     for event in AuditEvent.objects.all():
         assert code not in str(event.detail)
+    (sent,) = _audit("OTP_SENT")
+    assert (sent.subject_type, sent.subject_id) == ("customer", str(jane.customer_id))
 
 
 def test_a_code_expires_after_five_minutes(start, jane, outbox):

@@ -11,10 +11,12 @@ checks need none).
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -32,10 +34,17 @@ K8S = DEPLOY / "k8s"
 DOCKERFILE = DEPLOY / "Dockerfile"
 COMPOSE = DEPLOY / "compose.yaml"
 BANK_CONF = DEPLOY / "nginx" / "bank.conf"
+APP_ROLE_SQL = DEPLOY / "postgres" / "app-role.sql"
 SETTINGS = ROOT / "bank" / "settings"
 
 #: The image name every bank container uses in deploy/k8s (kustomize `images:` sets the tag).
 K8S_BANK_IMAGE = "demo-bank"
+#: The database role the bank serves as (docs/deployment.md, "Database roles"): it owns
+#: nothing; the migration step gives it its rights.
+APP_ROLE = "bank_app"
+#: compose: the Docker secret holding each role's DATABASE_URL; Kubernetes: the Secret.
+COMPOSE_APP_URL, COMPOSE_OWNER_URL = "postgres_app_url", "postgres_owner_url"
+K8S_APP_URL, K8S_OWNER_URL = "bank-database-app", "bank-database-owner"
 #: Settings variables that a check in prod.py requires although no mandatory() reads them.
 REQUIRED_BY_A_CHECK = {"DJANGO_ALLOWED_HOSTS", "BANK_SIGNING_KEYS_ACTIVE"}
 #: Variables a bank container may get that bank/settings does not read, each with its reader.
@@ -85,7 +94,7 @@ def _yaml_files() -> list[Path]:
 @functools.cache
 def _k8s_documents() -> list[dict[str, Any]]:
     """Every document under deploy/k8s (cached: read, never modify)."""
-    docs = []
+    docs: list[dict[str, Any]] = []
     for path in sorted(K8S.rglob("*.yaml")):
         if path.name == "kustomization.yaml":
             continue
@@ -212,14 +221,14 @@ def _allowed_env_names() -> set[str]:
 def _mandatory_names() -> set[str]:
     """Names prod.py reads with mandatory() unconditionally, plus the ones a check requires."""
     tree = ast.parse((SETTINGS / "prod.py").read_text())
-    names = set()
+    names: set[str] = set()
     for node in tree.body:
         if isinstance(node, ast.If):
             continue  # mandatory only under a condition (e.g. BANK_SIGNING_KEYS_DIR)
         for call in ast.walk(node):
             if (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
                     and call.func.id == "mandatory" and isinstance(call.args[0], ast.Constant)):
-                names.add(call.args[0].value)
+                names.add(str(call.args[0].value))
     return names | REQUIRED_BY_A_CHECK
 
 
@@ -473,7 +482,7 @@ def test_migrations_run_as_a_job_and_never_in_the_app():
     jobs = _kind("Job")
     assert "bank-migrate" in jobs
     job = jobs["bank-migrate"]
-    assert _command(_pod_spec(job)["containers"][0]) == "python manage.py migrate --no-input"
+    assert "python manage.py migrate --no-input" in _migrate_steps("k8s")
     assert _pod_spec(job)["restartPolicy"] == "Never"
     for deployment in _kind("Deployment").values():
         spec = _pod_spec(deployment)
@@ -607,7 +616,7 @@ def _long_running(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, An
 def test_compose_migrate_runs_once_before_every_bank_process():
     services = _compose()["services"]
     migrate = services["migrate"]
-    assert _command(migrate) == "python manage.py migrate --no-input"
+    assert "python manage.py migrate --no-input" in _migrate_steps("compose")
     assert migrate["restart"] == "no"
     assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
     for name, service in _long_running(_compose_bank_services()).items():
@@ -736,7 +745,201 @@ def test_compose_file_matches_the_compose_specification():
     errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
               for e in validator.iter_errors(_compose())]
     assert errors == []
-    broken = _compose()
+    broken = copy.deepcopy(_compose())  # the cached dict is shared by every test
     broken["services"]["migrate"]["restart"] = 12
     assert list(validator.iter_errors(broken)), "the schema check must be able to fail"
 
+
+# ---- the database roles: migrate as the owner, serve as bank_app ----------------------------
+
+
+def _migrate_steps(where: str) -> list[str]:
+    """The migration step's commands, in order: a `sh -ec` script, so the first to fail stops
+    the rest (and the step fails)."""
+    if where == "compose":
+        command = _compose()["services"]["migrate"]["command"]
+    else:
+        command = _pod_spec(_kind("Job")["bank-migrate"])["containers"][0]["command"]
+    assert command[:2] == ["sh", "-ec"] and len(command) == 3, command
+    return [line.strip() for line in command[2].splitlines() if line.strip()]
+
+
+def _compose_secret_names(service: dict[str, Any]) -> set[str]:
+    return {item if isinstance(item, str) else item["source"]
+            for item in service.get("secrets", [])}
+
+
+def _pod_secret_refs(workload: dict[str, Any]) -> set[str]:
+    """Every Secret a pod reads: envFrom, env valueFrom and volumes, in any container."""
+    spec = _pod_spec(workload)
+    refs = set()
+    for container in spec.get("initContainers", []) + spec["containers"]:
+        refs |= {source["secretRef"]["name"] for source in container.get("envFrom", [])
+                 if "secretRef" in source}
+        refs |= {item["valueFrom"]["secretKeyRef"]["name"] for item in container.get("env", [])
+                 if "secretKeyRef" in item.get("valueFrom", {})}
+    for volume in spec.get("volumes", []):
+        if "secret" in volume:
+            refs.add(volume["secret"]["secretName"])
+        for source in volume.get("projected", {}).get("sources", []):
+            if "secret" in source:
+                refs.add(source["secret"]["name"])
+    return refs
+
+
+def _kustomize_files(directory: Path) -> set[Path]:
+    """The manifest files a kustomization renders, following directories it includes."""
+    spec = yaml.safe_load((directory / "kustomization.yaml").read_text())
+    files: set[Path] = set()
+    for resource in spec.get("resources", []):
+        path = (directory / resource).resolve()
+        files |= _kustomize_files(path) if path.is_dir() else {path}
+    return files
+
+
+def _declared_in(kind: str, name: str) -> set[Path]:
+    return {path.resolve() for path in K8S.rglob("*.yaml") if path.name != "kustomization.yaml"
+            and any(doc and doc["kind"] == kind and doc["metadata"]["name"] == name
+                    for doc in yaml.safe_load_all(path.read_text()))}
+
+
+def _egress_ports(workload: dict[str, Any]) -> set[int]:
+    """The ports a pod may reach by the NetworkPolicies that select it (by label)."""
+    labels = workload["spec"]["template"]["metadata"]["labels"]
+    ports = set()
+    for policy in _kind("NetworkPolicy").values():
+        selector = policy["spec"]["podSelector"].get("matchLabels", {})
+        if selector and selector.items() <= labels.items():
+            for rule in policy["spec"].get("egress", []):
+                ports |= {port["port"] for port in rule.get("ports", [])}
+    return ports
+
+
+@pytest.mark.parametrize("where", ["compose", "k8s"])
+def test_the_migration_step_grants_then_migrates_then_narrows_the_audit_tables(where):
+    grant, migrate, narrow = _migrate_steps(where)
+    args = shlex.split(grant)
+    # Django's dbshell: psql gets the owner's password from Django in PGPASSWORD, not argv.
+    assert args[:4] == ["python", "manage.py", "dbshell", "--"]
+    assert "--single-transaction" in args
+    assert args[args.index("--file") + 1] == str(APP_ROLE_SQL.relative_to(ROOT))
+    sets = [args[i + 1] for i, arg in enumerate(args) if arg == "--set"]
+    assert sets == ["ON_ERROR_STOP=1", f"app_role={APP_ROLE}"]
+    assert migrate == "python manage.py migrate --no-input"
+    # After migrate, so that the tables this release creates are narrowed too.
+    assert narrow == f"python manage.py audit grant-app-role {APP_ROLE}"
+
+
+def test_compose_and_k8s_migrate_with_the_same_steps():
+    assert _migrate_steps("compose") == _migrate_steps("k8s")
+
+
+def test_the_app_role_sql_is_in_the_image_and_grants_by_default_privileges():
+    text = DOCKERFILE.read_text()
+    relative = str(APP_ROLE_SQL.relative_to(ROOT))
+    assert re.search(rf"^COPY {re.escape(relative)} \./{re.escape(relative)}$", text,
+                     flags=re.MULTILINE)
+    # psql (for dbshell) in the stage every runtime target is built on.
+    base_stage = text.split("AS runtime-base", 1)[1].split("\nFROM ", 1)[0]
+    assert re.search(r"apt-get install .*\bpostgresql-client\b", base_stage)
+    sql = "\n".join(line for line in APP_ROLE_SQL.read_text().splitlines()
+                    if not line.lstrip().startswith("--"))
+    assert "SET LOCAL bank.app_role = :'app_role';" in sql
+    assert "ALTER DEFAULT PRIVILEGES IN SCHEMA public " in sql
+    # ON ALL TABLES only on the role's first grant: never again over the narrowed audit tables.
+    body = sql.split("IF first_grant THEN", 1)
+    assert len(body) == 2 and "ON ALL TABLES" not in body[0] and "END IF;" in body[1]
+
+
+def test_compose_serving_services_connect_as_the_app_role_and_only_migrate_as_the_owner():
+    services = _compose()["services"]
+    serving = _long_running(_compose_bank_services())
+    assert {"app-public-1", "app-mtls-1", "celery-worker", "celery-beat"} <= set(serving)
+    for name, service in serving.items():
+        env = _service_env(service)
+        assert env["DATABASE_URL_FILE"] == f"/run/secrets/{COMPOSE_APP_URL}", name
+        assert "DATABASE_URL" not in env, name
+    migrate = services["migrate"]
+    assert _service_env(migrate)["DATABASE_URL_FILE"] == f"/run/secrets/{COMPOSE_OWNER_URL}"
+    holders = {secret: sorted(name for name, service in services.items()
+                              if secret in _compose_secret_names(service))
+               for secret in (COMPOSE_APP_URL, COMPOSE_OWNER_URL, "postgres_password",
+                              "postgres_app_password")}
+    assert holders == {
+        COMPOSE_APP_URL: sorted(serving),
+        COMPOSE_OWNER_URL: ["migrate"],
+        # The owner's password: the database itself, and the one-shot that makes the role.
+        "postgres_password": ["postgres", "postgres-app-role"],
+        "postgres_app_password": ["postgres-app-role"],
+    }
+    declared = _compose()["secrets"]
+    for secret in holders:
+        assert declared[secret] == {"file": f"${{BANK_SECRETS_DIR:-../var/secrets}}/{secret}"}
+
+
+def test_compose_every_secret_file_variable_names_a_secret_the_service_mounts():
+    for name, service in _compose()["services"].items():
+        for key, value in _service_env(service).items():
+            if key.endswith("_FILE") and value.startswith("/run/secrets/"):
+                assert value.removeprefix("/run/secrets/") in _compose_secret_names(service), (
+                    f"{name}: {key}")
+
+
+def test_compose_creates_the_app_role_before_migrating():
+    services = _compose()["services"]
+    assert services["migrate"]["depends_on"]["postgres-app-role"] == {
+        "condition": "service_completed_successfully"}
+    maker = services["postgres-app-role"]
+    assert maker["restart"] == "no"
+    assert maker["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    owner = _service_env(services["postgres"])
+    env = _service_env(maker)
+    assert (env["PGUSER"], env["PGDATABASE"]) == (owner["POSTGRES_USER"], owner["POSTGRES_DB"])
+    assert not {"PGPASSWORD", "PGPASSFILE"} & set(env)  # from the secret file, in the script
+    script = maker["command"][0]
+    assert 'PGPASSWORD="$$(cat /run/secrets/postgres_password)"' in script
+    assert "\\set app_password `cat /run/secrets/postgres_app_password`" in script
+    assert f"CREATE ROLE {APP_ROLE};" in script
+    assert re.search(rf"ALTER ROLE {APP_ROLE} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                     r"NOREPLICATION\s+NOBYPASSRLS PASSWORD :'app_password';", script)
+    # One transaction, and the statements that carry the password kept out of the server log.
+    statements = [line.strip() for line in script.splitlines()]
+    begin = statements.index("BEGIN;")
+    assert statements[begin + 2:begin + 4] == ["SET LOCAL log_statement = 'none';",
+                                               "SET LOCAL log_min_error_statement = 'panic';"]
+    assert statements.index("COMMIT;") > max(i for i, s in enumerate(statements)
+                                              if "app_password" in s)
+
+
+def test_k8s_database_urls_are_two_secrets_and_the_owners_is_the_migration_steps_only():
+    secrets = _secret_keys()
+    assert secrets[K8S_APP_URL] == {"DATABASE_URL"}
+    assert secrets[K8S_OWNER_URL] == {"DATABASE_URL"}
+    # Not also in bank-secrets: envFrom's order would decide which URL a pod gets.
+    assert "DATABASE_URL" not in secrets["bank-secrets"]
+    owner_files = _declared_in("ExternalSecret", K8S_OWNER_URL)
+    assert owner_files and owner_files <= _kustomize_files(K8S / "migrate")
+    assert not owner_files & _kustomize_files(K8S)
+    assert _declared_in("ExternalSecret", K8S_APP_URL) <= _kustomize_files(K8S)
+
+
+def test_k8s_serving_pods_connect_as_the_app_role_and_only_the_job_as_the_owner():
+    workloads = {w["metadata"]["name"]: w for w in _workloads()}
+    assert {"app-public", "app-mtls", "celery-worker", "celery-beat", "bank-migrate"} <= set(
+        workloads)
+    for name, workload in workloads.items():
+        refs = _pod_secret_refs(workload)
+        if workload["kind"] == "Job":
+            assert K8S_OWNER_URL in refs and K8S_APP_URL not in refs, name
+        else:
+            assert K8S_APP_URL in refs and K8S_OWNER_URL not in refs, name
+        # And the database is reachable from every one of them.
+        assert 5432 in _egress_ports(workload), name
+
+
+def test_k8s_migrate_job_runs_under_its_own_service_account():
+    accounts = _kind("ServiceAccount")
+    assert set(accounts) == {"bank", "bank-migrate"}
+    for workload in _workloads():
+        expected = "bank-migrate" if workload["kind"] == "Job" else "bank"
+        assert _pod_spec(workload)["serviceAccountName"] == expected, workload["metadata"]["name"]

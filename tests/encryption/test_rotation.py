@@ -136,6 +136,8 @@ def test_kek_rotation_rewraps_keys_and_leaves_rows_alone(field_rows):
     old_labels = set(DataKey.objects.exclude(purpose="CUSTOMER").values_list("kek_label", flat=True))
     label = rotation.kek_rotate(actor=ACTOR)
     assert set(DataKey.objects.exclude(purpose="CUSTOMER").values_list("kek_label", flat=True)) == {label}
+    (rotated,) = AuditEvent.objects.filter(event_type="KEK_ROTATED")
+    assert rotated.subject_type == "kek" and label in str(rotated.subject_id) + str(rotated.detail)
     assert _raw_number(field_rows[0].pk) == stored, "no row was touched"
     keyring.keyring_forget()
     assert Account.objects.get(pk=field_rows[0].pk).account_number == "10000000"

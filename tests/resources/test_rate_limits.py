@@ -167,6 +167,7 @@ def test_refusals_are_audited_once_a_minute_per_limit_and_caller_and_each_is_log
     events = list(_rate_limit_events("software_product"))
     assert len(events) == 1
     event = events[0]
+    assert event.event_type == "RATE_LIMIT_EXCEEDED"
     assert (event.outcome, event.actor_type, event.actor_id) == (
         "denied", "client", g.product.software_product_id)
     assert event.detail["operation"] == "read"

@@ -50,6 +50,7 @@ def test_another_customers_account_is_a_foreign_id_probe(bank, grant, cdr):
     response = cdr("get", f"{ACCOUNTS}/{johns}", g, x_v="4")
     assert_cdr_error(response, 404, "urn:au-cds:error:cds-banking:Authorisation/InvalidBankingAccount")
     event = only_refusal()
+    assert (event.event_type, event.outcome) == ("RESOURCE_ACCESS_DENIED", "denied")
     assert event.detail["reason"] == "foreign_id"
     assert event.subject_type == "resource_id"
     # A digest that counts distinct probes; the ID itself is not kept.

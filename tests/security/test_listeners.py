@@ -41,6 +41,8 @@ ROUTES = {
     "cds-au/v1/banking/payees/<str:payee_id>": "mtls",
     "cds-au/v1/common/customer": "mtls",
     "cds-au/v1/common/customer/detail": "mtls",
+    "cds-au/v1/admin/metrics": "mtls",
+    "cds-au/v1/admin/register/metadata": "mtls",
     "par": "mtls",
     "token": "mtls",
     "introspect": "mtls",

@@ -1,4 +1,5 @@
-"""`manage.py audit seal | verify [--expect-head SEQ:HASH] | grant-app-role ROLE`."""
+"""`manage.py audit seal | verify [--expect-head SEQ:HASH] | retention [--dry-run] |
+verify-archive NAME | read-archive NAME | grant-app-role ROLE`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import re
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
+from django.db import connection, transaction
 
 from security.audit_chain import audit_seal, audit_verify
 
@@ -23,6 +24,13 @@ class Command(BaseCommand):
         verify = sub.add_parser("verify", help="check the whole chain; name the first break")
         verify.add_argument("--expect-head", metavar="SEQ:HASH",
                             help="an anchor from the logs: this event must still be in the chain")
+        retention = sub.add_parser(
+            "retention", help="archive, verify and delete the events past retention")
+        retention.add_argument("--dry-run", action="store_true",
+                               help="only say which stretch is due")
+        for name, text in (("verify-archive", "check an archive's manifest, digest and chain"),
+                           ("read-archive", "print an archive's events as JSON lines")):
+            sub.add_parser(name, help=text).add_argument("name")
         grant = sub.add_parser(
             "grant-app-role",
             help="PostgreSQL: let ROLE insert and read audit events, seal them, nothing else")
@@ -37,6 +45,8 @@ class Command(BaseCommand):
             self.stdout.write(f"sealed {total} event(s)")
         elif action == "verify":
             self._verify(options.get("expect_head"))
+        elif action in ("retention", "verify-archive", "read-archive"):
+            self._retention(action, options)
         else:
             self._grant(options["role"])
 
@@ -58,13 +68,37 @@ class Command(BaseCommand):
         self.stdout.write(f"audit chain OK: {result.checked} event(s) verified, head {head}, "
                           f"{result.unsealed} not sealed yet")
 
+    def _retention(self, action: str, options: dict[str, Any]) -> None:
+        import json
+
+        from security import audit_retention
+
+        try:
+            if action == "retention":
+                for manifest in audit_retention.audit_retention_run(dry_run=options["dry_run"]):
+                    verb = "due" if options["dry_run"] else "archived and deleted"
+                    self.stdout.write(f"{manifest['name']}: seq {manifest['first_seq']}-"
+                                      f"{manifest['last_seq']} {verb}")
+            elif action == "verify-archive":
+                manifest = audit_retention.audit_archive_verify(options["name"])
+                self.stdout.write(f"{manifest['name']}: OK, {manifest['events']} event(s), "
+                                  f"seq {manifest['first_seq']}-{manifest['last_seq']}")
+            else:
+                for record in audit_retention.audit_archive_read(options["name"]):
+                    self.stdout.write(json.dumps(record, sort_keys=True))
+        except audit_retention.ArchiveError as exc:
+            raise CommandError(str(exc)) from exc
+
     def _grant(self, role: str) -> None:
         if connection.vendor != "postgresql":
             raise CommandError("Database roles are a PostgreSQL feature.")
         if not _ROLE.fullmatch(role):
             raise CommandError("A role name is lower-case letters, digits and underscores.")
         quoted = connection.ops.quote_name(role)
-        with connection.cursor() as cursor:
+        # One transaction: the migration step re-runs this on every release while the previous
+        # release serves as ROLE, and a REVOKE committed before its GRANT would refuse that
+        # release's audit inserts for a moment.
+        with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"REVOKE ALL ON security_auditevent FROM {quoted}")
             cursor.execute(f"GRANT SELECT, INSERT ON security_auditevent TO {quoted}")
             cursor.execute(f"GRANT UPDATE ({_CHAIN_COLUMNS}) ON security_auditevent TO {quoted}")
@@ -79,5 +113,11 @@ class Command(BaseCommand):
                 f"REVOKE ALL ON SEQUENCE security_auditchainkey_id_seq FROM {quoted}")
             cursor.execute(
                 f"GRANT USAGE ON SEQUENCE security_auditchainkey_id_seq TO {quoted}")
-        self.stdout.write(f"{role}: may insert, read and seal audit events; "
-                          "may not change or delete them")
+            # Retention: only through the security-definer function, which also writes the
+            # archive records (migrations/0008); the role reads them.
+            cursor.execute(f"REVOKE ALL ON security_auditarchive FROM {quoted}")
+            cursor.execute(f"GRANT SELECT ON security_auditarchive TO {quoted}")
+            cursor.execute("GRANT EXECUTE ON FUNCTION "
+                           f"bank_audit_purge(text, bigint, bigint, text, text) TO {quoted}")
+        self.stdout.write(f"{role}: may insert, read and seal audit events and run the "
+                          "retention purge; may not change or delete them")
