@@ -17,8 +17,11 @@ alike. The mixin hooks the methods every admin write path already calls:
 Events: ADMIN_OBJECT_ADDED / ADMIN_OBJECT_CHANGED / ADMIN_OBJECT_DELETED / ADMIN_ACTION_RUN,
 actor = the staff user's id, subject = "<app_label>.<model>" and the object's pk. The detail
 lists the changed fields with before/after, and shows a value only when `field_is_disclosable`
-says so: an explicit allow-list of free-text fields per model, plus value types that cannot
-hold a name, a number or a secret. Anything else, or unknown, is "<masked>" (the field is
+says so: an explicit allow-list of free-text fields per model, yes/no switches, enumerated codes
+and relations (primary keys), and, in the bank's own configuration models only
+(`SAFE_TYPE_MODELS`: rate limits, outages, schedules, recipients' statuses...), numbers and
+dates. Elsewhere a number or a date may be a customer's money or history (a direct debit's last
+amount and date), so it is masked. Anything else, or unknown, is "<masked>" (the field is
 still named, so the change shows, never the value; no hash either, which would let a guess
 of a low-entropy value such as a date of birth be confirmed).
 
@@ -84,8 +87,11 @@ CLEAR_TEXT_FIELDS: Mapping[str, frozenset[str]] = {
     "auth.group": frozenset({"name"}),
     "oauth2_provider.application": frozenset({"client_id", "name", "redirect_uris",
                                               "post_logout_redirect_uris", "allowed_origins"}),
-    "django_celery_beat.periodictask": frozenset({"name", "task", "queue", "exchange",
-                                                  "description"}),
+    # args and kwargs: what staff scheduled the task with. The project's tasks take IDs and
+    # numbers only, never a secret (STYLE.md §9; tests/security/test_admin_audit.py checks
+    # every task's parameters).
+    "django_celery_beat.periodictask": frozenset({"name", "task", "args", "kwargs", "queue",
+                                                  "exchange", "description"}),
     "django_celery_beat.crontabschedule": frozenset({"minute", "hour", "day_of_month",
                                                      "month_of_year", "day_of_week",
                                                      "timezone"}),
@@ -108,13 +114,25 @@ CLEAR_TEXT_FIELDS: Mapping[str, frozenset[str]] = {
                                                         "client_description"}),
 }
 
-#: Types whose values cannot carry a name, a number to quote or a secret... as long as the
-#: model holds no personal data (see `_holds_personal_data`): a street number or a balance is
-#: an integer or a decimal too.
+#: Types whose values cannot carry a name or a secret: shown in SAFE_TYPE_MODELS only, as a
+#: number or a date elsewhere may be a customer's (a balance, a debit's amount, a birth date).
 _SAFE_TYPES: tuple[type[models.Field[Any, Any]], ...] = (
     models.IntegerField, models.DecimalField, models.FloatField, models.DateField,
     models.TimeField, models.DurationField, models.UUIDField,
 )
+
+#: The bank's own configuration and reference data, about no customer: here numbers and
+#: dates are shown (a rate-limit burst, an outage's time and duration, a schedule's interval,
+#: a product's fees, when a recipient's status changed). A model not listed masks them.
+SAFE_TYPE_MODELS = frozenset({
+    "throttling.ratelimitoverride", "discovery.outage", "discovery.incident",
+    "django_celery_beat.periodictask", "django_celery_beat.intervalschedule",
+    "django_celery_beat.crontabschedule", "django_celery_beat.clockedschedule",
+    "django_celery_beat.solarschedule", "recipients.datarecipient",
+    "recipients.softwareproduct", "oauth2_provider.application", "accounts.product",
+    "accounts.productfee", "register_mock.registerlegalentity", "register_mock.registerbrand",
+    "register_mock.registersoftwareproduct",
+})
 
 #: Field classes that hold secrets or ciphertext, ours and third-party ones matched by class
 #: name (DOT's ClientSecretField, TokenChecksumField).
@@ -160,7 +178,8 @@ def _class_is_sensitive(model_field: models.Field[Any, Any]) -> bool:
 @functools.cache
 def _holds_personal_data(model: type[models.Model]) -> bool:
     """A model with encrypted fields is personal or confidential data: there, only choices,
-    booleans, relations and allow-listed fields are shown."""
+    booleans, relations and allow-listed fields are shown, even if it were (wrongly) added to
+    SAFE_TYPE_MODELS."""
     return any(isinstance(f, EncryptedMixin | BlindIndexField) for f in model._meta.get_fields())
 
 
@@ -181,7 +200,8 @@ def field_is_disclosable(model: type[models.Model], name: str) -> bool:
         return True
     if model_field.is_relation or model_field.choices:
         return True  # primary keys (pseudonymous ids) and enumerated codes
-    return isinstance(model_field, _SAFE_TYPES) and not _holds_personal_data(model)
+    return (isinstance(model_field, _SAFE_TYPES) and _model_label(model) in SAFE_TYPE_MODELS
+            and not _holds_personal_data(model))
 
 
 def _short(text: str) -> str:

@@ -73,11 +73,11 @@ class Actor:
 
 @dataclass
 class _RequestEvents:
-    """What the current request wrote: ids (for sealing) and its denials' own copies."""
+    """What the current request wrote: ids (for sealing) and its refusals' own copies."""
 
     ids: list[int] = field(default_factory=list)
-    #: (id or None if it could not be written, the field values) per denial or failure.
-    refusals: list[tuple[int | None, dict[str, Any]]] = field(default_factory=list)
+    #: The field values of each denial or failure, kept before it is saved.
+    refusals: list[dict[str, Any]] = field(default_factory=list)
 
 
 #: The current request's events, for AuditSealMiddleware (None outside a request).
@@ -100,22 +100,24 @@ def audit_request_end(token: Token[_RequestEvents | None]) -> bool:
     return bool(events.ids) or bool(restored)
 
 
-def _refusals_restore(refusals: list[tuple[int | None, dict[str, Any]]]) -> int:
-    """Write again each refusal whose row is gone (its request rolled back); how many."""
-    written = {pk for pk, _ in refusals if pk is not None}
-    still_there = set(
-        AuditEvent.objects.filter(pk__in=written).values_list("pk", flat=True)
-    ) if written else set()
+def _refusals_restore(refusals: list[dict[str, Any]]) -> int:
+    """Write again each refusal whose row is gone (its request rolled back); how many.
+
+    Found by what it says, not by id: on SQLite a rolled-back id is handed out again, so
+    another request's event may carry it by now. The time has microseconds and the
+    interaction id is the request's own, so no other event matches.
+    """
     restored = 0
-    for pk, values in refusals:
-        if pk is not None and pk in still_there:
+    for values in refusals:
+        if AuditEvent.objects.filter(
+                occurred_at=values["occurred_at"], event_type=values["event_type"],
+                interaction_id=values["interaction_id"], actor_id=values["actor_id"]).exists():
             continue
         event = AuditEvent(**{**values, "detail": {**values["detail"], "rolled_back": True}})
         event.save()
         restored += 1
         logger.info("audit %s %s restored after rollback", event.event_type, event.outcome,
-                    extra={"audit_event_id": event.pk, "event_type": event.event_type,
-                           "restored_from": pk})
+                    extra={"audit_event_id": event.pk, "event_type": event.event_type})
     return restored
 
 
@@ -155,17 +157,17 @@ def audit_record(
     }
     event = AuditEvent(**values)
     request_events = _written.get()
-    refusal = outcome != Outcome.SUCCESS and request_events is not None
-    if refusal and connection.needs_rollback:
-        # The request's transaction is already doomed (a database error before the
-        # refusal): nothing can be written in it; the middleware writes it afterwards.
-        request_events.refusals.append((None, values))  # type: ignore[union-attr]
+    if outcome != Outcome.SUCCESS and request_events is not None:
+        # Kept before saving: if the save or the request's transaction fails, the
+        # middleware writes it afterwards, outside that transaction.
+        request_events.refusals.append(values)
+        if not connection.needs_rollback:  # a doomed transaction can take no more writes
+            event.save()
+            request_events.ids.append(event.pk)
     else:
         event.save()
         if request_events is not None:
             request_events.ids.append(event.pk)
-            if refusal:
-                request_events.refusals.append((event.pk, values))
     logger.info(
         "audit %s %s",
         event_type,

@@ -139,7 +139,10 @@ def audit_seal(*, batch: int = 1000) -> int:
             if not pending:
                 return 0
             last = (AuditEvent.objects.filter(seq__isnull=False).order_by("-seq")
-                    .values_list("seq", "chain_hash").first())
+                    .values_list("seq", "chain_hash").first()
+                    # Retention may have archived every sealed event: go on from there.
+                    or AuditArchive.objects.order_by("-last_seq")
+                    .values_list("last_seq", "last_hash").first())
             seq, prev_hash = (int(last[0] or 0), last[1]) if last is not None else (0, GENESIS)
             label, key = _chain_key_active()
             now = timezone.now()
@@ -194,20 +197,44 @@ class Verification:
 MAX_BREAKS = 50
 
 
-def audit_verify(*, expect_head: tuple[int, str] | None = None) -> Verification:
+def _archive_record_problem(archive: AuditArchive, *, expected_seq: int, prev_hash: str,
+                            with_file: bool) -> str:
+    """What is wrong with an archive record, if anything ('' if nothing)."""
+    from security import audit_retention
+
+    if archive.first_seq != expected_seq or archive.prev_hash != prev_hash:
+        return "the archived stretches do not follow each other"
+    try:
+        expected = audit_retention.archive_record_mac(archive.key, archive.__dict__)
+    except Exception:
+        return "its record's key cannot be unwrapped by the key manager"
+    if not hmac.compare_digest(expected, archive.mac):
+        return "its record was not written by the retention job (MAC mismatch)"
+    if with_file:
+        try:
+            audit_retention.audit_archive_verify(archive.name)
+        except Exception as exc:  # missing, unreadable or damaged: all a break
+            return f"its archive does not verify: {exc}"
+    return ""
+
+
+def audit_verify(*, expect_head: tuple[int, str] | None = None,
+                 archives: bool = False) -> Verification:
     """Walk the whole chain in order; report every broken link (up to MAX_BREAKS).
 
     After a break the walk re-synchronises on the event it stopped at, so a later edit is
-    still found; `checked` counts the events whose link verified.
+    still found; `checked` counts the events whose link verified. `archives` also reads every
+    retention archive back from its storage and verifies it against its record.
     """
     checked, prev_hash, expected_seq = 0, GENESIS, 1
     breaks: list[Break] = []
     # Retention cut the chain's start off into archives (security/audit_retention.py): the
     # first remaining event must follow the newest archive, and the archives each other.
     for archive in AuditArchive.objects.order_by("last_seq"):
-        if archive.first_seq != expected_seq or archive.prev_hash != prev_hash:
-            breaks.append(Break(f"archive {archive.name}",
-                                "the archived stretches do not follow each other"))
+        problem = _archive_record_problem(archive, expected_seq=expected_seq,
+                                          prev_hash=prev_hash, with_file=archives)
+        if problem:
+            breaks.append(Break(f"archive {archive.name}", problem))
         prev_hash, expected_seq = archive.last_hash, archive.last_seq + 1
     rows = AuditEvent.objects.filter(seq__isnull=False).order_by("seq").iterator(chunk_size=2000)
     head: tuple[int, str] | None = None

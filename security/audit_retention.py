@@ -78,6 +78,18 @@ def _manifest_mac(manifest: dict[str, Any]) -> str:
     return hmac.new(_manifest_key(body["key"]), payload, hashlib.sha256).hexdigest()
 
 
+#: The archive record's fields its MAC covers, in order.
+_ARCHIVE_FIELDS = ("name", "first_seq", "last_seq", "events", "prev_hash", "last_hash",
+                   "sha256")
+
+
+def archive_record_mac(label: str, values: dict[str, Any]) -> str:
+    """The MAC of an AuditArchive row (or of a manifest's same fields)."""
+    payload = json.dumps([label, *(values[name] for name in _ARCHIVE_FIELDS)],
+                         separators=(",", ":")).encode()
+    return hmac.new(_manifest_key(label), b"record:" + payload, hashlib.sha256).hexdigest()
+
+
 def _record(event: AuditEvent) -> dict[str, Any]:
     record = {name: getattr(event, name) for name in _FIELDS}
     for name in ("occurred_at", "sealed_at"):
@@ -121,6 +133,9 @@ def archive_name(stretch: Stretch) -> str:
 
 def audit_archive_write(stretch: Stretch) -> dict[str, Any]:
     """Write the stretch's events and its signed manifest to the archive storage."""
+    if AuditArchive.objects.filter(name=archive_name(stretch)).exists():
+        # The chain restarted under an old name: never overwrite the only copy of history.
+        raise ArchiveError(f"{archive_name(stretch)} was archived already: not overwriting")
     buffer = io.BytesIO()
     count, prev_hash, last_hash = 0, "", ""
     # mtime=0: the same stretch always makes the same bytes (a re-run after a crash).
@@ -183,8 +198,15 @@ def audit_archive_read(name: str) -> Iterator[dict[str, Any]]:
 
 
 def audit_archive_verify(name: str) -> dict[str, Any]:
-    """Check an archive end to end; its manifest if every event's chain link verifies."""
+    """Check an archive end to end; its manifest if every event's chain link verifies and,
+    once purged, it is the archive its database record describes."""
     manifest = archive_manifest(name)
+    if manifest.get("name") != name:
+        raise ArchiveError(f"{name}: the manifest is another archive's ({manifest.get('name')})")
+    purged = AuditArchive.objects.filter(name=name).first()
+    if purged is not None and any(
+            str(getattr(purged, field)) != str(manifest[field]) for field in _ARCHIVE_FIELDS):
+        raise ArchiveError(f"{name}: the archive is not the one its record describes")
     seq, prev_hash, count = manifest["first_seq"], manifest["prev_hash"], 0
     for record in audit_archive_read(name):
         event = _event(record)
@@ -201,15 +223,17 @@ def audit_archive_verify(name: str) -> dict[str, Any]:
 
 def _purge(manifest: dict[str, Any]) -> int:
     args = (manifest["name"], manifest["first_seq"], manifest["last_seq"],
-            manifest["last_hash"], manifest["sha256"])
+            manifest["last_hash"], manifest["sha256"], manifest["key"],
+            archive_record_mac(manifest["key"], manifest))
     if connection.vendor == "postgresql":
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT bank_audit_purge(%s, %s, %s, %s, %s)", list(args))
+            cursor.execute("SELECT bank_audit_purge(%s, %s, %s, %s, %s, %s, %s)", list(args))
             return int(cursor.fetchone()[0])
     return _purge_here(*args)
 
 
-def _purge_here(name: str, first: int, last: int, last_hash: str, sha256: str) -> int:
+def _purge_here(name: str, first: int, last: int, last_hash: str, sha256: str, key: str,
+                mac: str) -> int:
     """What bank_audit_purge does, for SQLite (the embedded bank has no roles)."""
     with transaction.atomic():
         rows = AuditEvent.objects.filter(seq__range=(first, last))
@@ -226,7 +250,7 @@ def _purge_here(name: str, first: int, last: int, last_hash: str, sha256: str) -
                                "chain does")
         AuditArchive.objects.create(name=name, first_seq=first, last_seq=last,
                                     events=len(stats), prev_hash=stats[0][2],
-                                    last_hash=last_hash, sha256=sha256)
+                                    last_hash=last_hash, sha256=sha256, key=key, mac=mac)
         rows.delete()
     return len(stats)
 

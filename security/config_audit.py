@@ -11,10 +11,14 @@ their own, so that a slow database delays nothing.
 
 What is recorded: the settings in AUDITED_SETTINGS and those starting with AUDITED_PREFIXES,
 mappings flattened into dotted paths (`DATABASES.default.HOST`, `OAUTH2_PROVIDER.PKCE_REQUIRED`).
-A secret is never written anywhere, in the event or in the snapshot table: a path whose last
-name says secret (`_SECRET_NAME`: SECRET_KEY, DATABASES.default.PASSWORD, BANK_PKCS11_PIN,
-OIDC_RSA_PRIVATE_KEY...), a PEM block, a token-like string, and the password inside a URL
-(a broker or cache URL keeps its host, its password becomes "<secret>"). The snapshot keeps a
+A secret is never written anywhere, in the event or in the snapshot table: a setting named in
+SECRET_SETTINGS (BANK_MONITORING.webhook_url: Slack and Teams webhooks carry their credential
+in the path), a path whose last name says secret (`_SECRET_NAME`: SECRET_KEY,
+DATABASES.default.PASSWORD, BANK_PKCS11_PIN, OIDC_RSA_PRIVATE_KEY...), a PEM block, a
+token-like string, the password inside a URL (a broker or cache URL keeps its host, its
+password becomes "<secret>"), and the path, query and fragment of any URL that is not one of
+NON_SECRET_URL_SETTINGS (it keeps its scheme and host: "https://hooks.example/<secret>"), since
+a path may carry a token no name or pattern recognises. The snapshot keeps a
 secret only as an HMAC under SECRET_KEY (SECRET_KEY_FALLBACKS are tried too, so rotating
 SECRET_KEY the Django way does not report every other secret as changed): a change shows, and
 even a short PIN cannot be guessed back from the database without the key.
@@ -75,6 +79,20 @@ AUDITED_SETTINGS = frozenset({
 AUDITED_PREFIXES = ("BANK_", "SECURE_", "SESSION_", "CSRF_", "CORS_", "CELERY_",
                     "OAUTH2_PROVIDER_")
 
+#: Settings that hold a secret whatever their name or shape (dotted paths).
+SECRET_SETTINGS = frozenset({
+    # A webhook URL is its receiver's credential (Slack, Teams: the path is the secret).
+    "BANK_MONITORING.webhook_url",
+})
+#: URL settings whose path and query hold nothing secret (a Redis database number, a broker's
+#: vhost, the bank's own and the Register's public addresses): shown whole, but for a
+#: password. Dotted paths; "*" stands for one name (a cache alias); a list's items count as
+#: their setting. Any other URL keeps only its scheme and host.
+NON_SECRET_URL_SETTINGS = frozenset({
+    "BANK_PUBLIC_BASE_URL", "BANK_MTLS_BASE_URL", "BANK_ISSUER", "BANK_REGISTER_BASE_URL",
+    "BANK_REGISTER_JWKS_URI", "BANK_RATE_LIMIT_STORE", "REDIS_URL", "CELERY_BROKER_URL",
+    "CELERY_RESULT_BACKEND", "CACHES.*.LOCATION", "CSRF_TRUSTED_ORIGINS", "CORS_ALLOWED_ORIGINS",
+})
 #: The last name of a path that holds a secret (matched upper-case): it ends in one of these
 #: words, or names a secret or private key (SECRET_KEY_FALLBACKS, OIDC_RSA_PRIVATE_KEYS_...).
 #: AUTH_PASSWORD_VALIDATORS or ROTATE_REFRESH_TOKEN do not hold one, and stay readable.
@@ -133,8 +151,21 @@ def _secret_named(name: str, value: Any) -> bool:
     return not isinstance(value, bool) and bool(_SECRET_NAME.search(name.upper()))
 
 
+def _is_secret(path: str, name: str, value: Any) -> bool:
+    return path in SECRET_SETTINGS or _secret_named(name, value)
+
+
+def _url_path_shown(path: str) -> bool:
+    """Whether `path` is one of NON_SECRET_URL_SETTINGS (list indexes ignored)."""
+    names = re.sub(r"\[\d+\]", "", path).split(".")
+    return any(
+        len(names) == len(allowed) and all(a in ("*", n) for a, n in zip(allowed, names,
+                                                                          strict=True))
+        for allowed in (entry.split(".") for entry in NON_SECRET_URL_SETTINGS))
+
+
 def _scan(path: str, value: Any, state: ConfigState) -> None:
-    if _secret_named(path.rsplit(".", 1)[-1], value):
+    if _is_secret(path, path.rsplit(".", 1)[-1], value):
         state.secrets[path] = value
     elif isinstance(value, Mapping) and value:
         for key in sorted(value, key=str):
@@ -154,7 +185,7 @@ def _leaf(path: str, value: Any, state: ConfigState) -> Any:
         out = {}
         for key in sorted(value, key=str):
             inner = f"{path}.{key}"
-            if _secret_named(str(key), value[key]):
+            if _is_secret(inner, str(key), value[key]):
                 state.secrets[inner] = value[key]
                 out[str(key)] = SECRET_MARK
             else:
@@ -184,12 +215,19 @@ def _string(path: str, text: str, state: ConfigState) -> str:
         password = parts.password if parts.scheme else None
     except ValueError:
         return text
+    if not (parts.scheme and parts.netloc):
+        return text  # not a URL to a host (a dotted path, "filesystem://")
     if password:
         state.secrets[f"{path}:password"] = password
         userinfo, _, hostport = parts.netloc.rpartition("@")
         username = userinfo.partition(":")[0]
-        return urlunsplit(parts._replace(netloc=f"{username}:{SECRET_MARK}@{hostport}"))
-    return text
+        parts = parts._replace(netloc=f"{username}:{SECRET_MARK}@{hostport}")
+    hidden = urlunsplit(("", "", parts.path, parts.query, parts.fragment))
+    if hidden not in ("", "/") and not _url_path_shown(path):
+        # Kept as a secret: a change of path shows as "changed", never the path.
+        state.secrets[f"{path}:path"] = hidden
+        parts = parts._replace(path=f"/{SECRET_MARK}", query="", fragment="")
+    return urlunsplit(parts)
 
 
 def _looks_like_key(text: str) -> bool:

@@ -124,6 +124,11 @@ class AuditArchive(models.Model):
     last_hash = models.CharField(max_length=64)
     #: SHA-256 of the stored (compressed) archive.
     sha256 = models.CharField(max_length=64)
+    #: HMAC over this record (security/audit_retention.py archive_record_mac) with a key
+    #: derived from chain key `key`: a row written by hand (to hide a cut-off start of the
+    #: chain) does not verify.
+    key = models.CharField(max_length=40, default="")
+    mac = models.CharField(max_length=64, default="")
     purged_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

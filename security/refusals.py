@@ -24,6 +24,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from bank.api import errors
@@ -94,7 +95,8 @@ def _probed_id(view_kwargs: dict[str, Any]) -> str:
     return hashlib.sha256("\x1f".join(values).encode()).hexdigest()[:16]
 
 
-def _classify(error: errors.CdrError, *, has_token: bool) -> tuple[str, str] | None:
+def _classify(error: errors.CdrError, *, has_token: bool, authenticated: bool
+              ) -> tuple[str, str] | None:
     """(event type, reason) for an error, or None if it is not audited here."""
     status = error.status_code
     if status == 429 or status >= 500:
@@ -104,7 +106,10 @@ def _classify(error: errors.CdrError, *, has_token: bool) -> tuple[str, str] | N
             return TOKEN_REJECTED, error.reason or "invalid"
         return RESOURCE_ACCESS_DENIED, "no_token"
     if isinstance(error, _FOREIGN_ID_ERRORS):
-        return RESOURCE_ACCESS_DENIED, "foreign_id"
+        # Probing customer data needs a consent; an unknown ID on a public endpoint (a
+        # product) is only a bad request.
+        return (RESOURCE_ACCESS_DENIED, "foreign_id") if authenticated else (
+            INPUT_REJECTED, "unknown_id")
     if isinstance(error, errors.AdrStatusNotActiveError | errors.RevokedConsentError
                   | errors.InvalidConsentError):
         return RESOURCE_ACCESS_DENIED, error.reason or "consent"
@@ -123,12 +128,12 @@ def refusal_audit(
     if request is None:
         return
     has_token = bearer_token(request) is not None
-    classified = _classify(error, has_token=has_token)
+    context = getattr(request, "cdr", None)
+    classified = _classify(error, has_token=has_token, authenticated=context is not None)
     if classified is None:
         return
     event_type, reason = classified
     rejection: TokenRejection | None = getattr(request, "token_rejection", None)
-    context = getattr(request, "cdr", None)
     product = (error.software_product_id or (rejection and rejection.software_product_id)
                or (context.software_product_id if context else ""))
     arrangement = (error.arrangement_id or (rejection and rejection.arrangement_id)
@@ -137,17 +142,42 @@ def refusal_audit(
         reason = rejection.reason
     subject_type, subject_id = ("", "")
     if reason == "foreign_id":
-        subject_type, subject_id = "resource_id", _probed_id(view_kwargs)
+        # The path's IDs, or the body's refused ID that the error echoes.
+        subject_type, subject_id = "resource_id", _probed_id(view_kwargs or {
+            "body": str(error.detail)})
     elif arrangement:
         subject_type, subject_id = "arrangement", arrangement
-    actor = (audit.Actor(audit.ActorType.CLIENT, product) if product
-             else audit.Actor(audit.ActorType.ANONYMOUS))
+    detail = {"reason": reason, "error_code": error.cds_code, "status": error.status_code,
+              "method": request.method, "endpoint": endpoint}
+    _record(request, event_type=event_type, product=product, arrangement=arrangement,
+            subject_type=subject_type, subject_id=subject_id, detail=detail)
+
+
+def _record(request: HttpRequest, *, event_type: str, product: str, arrangement: str,
+            subject_type: str, subject_id: str, detail: dict[str, Any]) -> None:
+    """One refusal event, or for a caller nobody identified (no client) one per source,
+    kind and minute: anyone on the internet can send refused requests, and each row stays
+    for years. Every refusal is logged either way."""
+    source_ip = client_ip(request)
+    if not product:
+        from security.throttling.enforce import first_this_minute
+        from security.throttling.policy import source_network
+
+        key = (f"{settings.BANK_RATE_LIMIT_KEY_PREFIX}:refusal:{event_type}:"
+               f"{detail.get('reason')}:{source_network(source_ip)}")
+        if not first_this_minute(key):
+            logger.info("refusal %s (not audited again this minute)", event_type,
+                        extra={"event": "audit.refusal_sampled", "event_type": event_type,
+                               "detail": detail})
+            return
+        detail = {**detail, "note": "anonymous: at most one event per source, kind and "
+                                    "minute; the log has each"}
     audit.audit_record(
-        actor=actor, event_type=event_type, outcome=audit.Outcome.DENIED,
-        subject_type=subject_type, subject_id=subject_id, source_ip=client_ip(request),
-        software_product_id=product, arrangement_id=arrangement,
-        detail={"reason": reason, "error_code": error.cds_code, "status": error.status_code,
-                "method": request.method, "endpoint": endpoint},
+        actor=(audit.Actor(audit.ActorType.CLIENT, product) if product
+               else audit.Actor(audit.ActorType.ANONYMOUS)),
+        event_type=event_type, outcome=audit.Outcome.DENIED,
+        subject_type=subject_type, subject_id=subject_id, source_ip=source_ip,
+        software_product_id=product, arrangement_id=arrangement, detail=detail,
     )
 
 
@@ -164,12 +194,12 @@ def oauth_refusal_audit(request: HttpRequest, error: Any, *, endpoint: str) -> N
 
     product = current_principal().get("client", "")
     try:
-        audit.audit_record(
-            actor=(audit.Actor(audit.ActorType.CLIENT, product) if product
-                   else audit.Actor(audit.ActorType.ANONYMOUS)),
+        _record(
+            request,
             event_type=TOKEN_REQUEST_REJECTED if endpoint == "token" else OAUTH_REQUEST_REJECTED,
-            outcome=audit.Outcome.DENIED, source_ip=client_ip(request),
-            detail={"endpoint": endpoint, "error": getattr(error, "error", ""),
+            product=product, arrangement="", subject_type="", subject_id="",
+            detail={"endpoint": endpoint,
+                    "error": getattr(error, "error", "") or getattr(error, "cds_code", ""),
                     "reason": getattr(error, "reason", ""),
                     "grant_type": _grant_type(request)},
         )

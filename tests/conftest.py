@@ -220,12 +220,19 @@ def _clear_cache() -> Any:
     """Each test starts with an empty cache (rate-limit slots, JWKS refetch slots...) and an
     empty keyring: a data key cached by a test whose transaction rolled back must not seal
     the next test's rows."""
+    import uuid
+
     from django.core.cache import cache
 
     from security.encryption.keyring import keyring_forget
+    from security.throttling.store import store
 
     cache.clear()
     keyring_forget()
+    # The limiter's own store too (Redis in the services run): its counters and its "first
+    # refusal this minute" markers must not carry from one test into the next.
+    settings.BANK_RATE_LIMIT_KEY_PREFIX = f"rl-{uuid.uuid4().hex[:12]}"
+    store.cache_clear()
     yield
     # And on the way out: a module fixture set up before the next test's autouse fixtures
     # must not inherit a key cached here (its row may be rolled back with this test).

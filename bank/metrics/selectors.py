@@ -17,7 +17,8 @@ from bank.metrics.periods import Window, local_zone
 # Re-exported so that a caller reading counts can flush first from the same module.
 from bank.metrics.services import metrics_flush
 
-__all__ = ["DayTraffic", "client_call_counts", "metrics_flush", "traffic_by_day"]
+__all__ = ["DayTraffic", "client_call_counts", "client_call_counts_by_minute",
+           "metrics_flush", "traffic_by_day"]
 
 TOO_MANY_REQUESTS = 429
 
@@ -37,6 +38,23 @@ def client_call_counts(start: datetime, end: datetime) -> dict[str, int]:
         .annotate(calls=Sum("count"))
     )
     return {row["software_product_id"]: row["calls"] for row in rows}
+
+
+def client_call_counts_by_minute(
+    start: datetime, end: datetime
+) -> dict[str, dict[datetime, int]]:
+    """client_call_counts, minute by minute: {software product ID: {minute: calls}}."""
+    rows = (
+        RequestBucket.objects.filter(minute__gte=start, minute__lt=end)
+        .exclude(software_product_id="")
+        .values("software_product_id", "minute")
+        .annotate(calls=Sum("count"))
+        .order_by()
+    )
+    counts: dict[str, dict[datetime, int]] = defaultdict(dict)
+    for row in rows:
+        counts[row["software_product_id"]][row["minute"]] = row["calls"]
+    return dict(counts)
 
 
 def _tier_counts() -> dict[str, int]:

@@ -364,6 +364,8 @@ BANK_MONITORING = {
     "new_client_certificate": {"severity": "medium", "window_seconds": 900},
     # Any use of a revoked token (inline; the window is the minute run's backstop).
     "revoked_token_use": {"severity": "high", "window_seconds": 900},
+    # A refresh token presented after its revocation or by another client (inline, as above).
+    "refresh_token_misuse": {"severity": "high", "window_seconds": 900},
     # For the webhook notifier: where alerts are POSTed (https; often carries a secret).
     "webhook_url": env.str("BANK_ALERT_WEBHOOK_URL", default=""),
     "webhook_timeout_seconds": 5,

@@ -72,13 +72,22 @@ def alert_webhook_payload(alert: Alert) -> dict[str, Any]:
     }
 
 
-class WebhookUnavailable(requests.RequestException):
-    """The receiver is down or busy (5xx, 429): worth retrying."""
+class WebhookUnavailable(Exception):
+    """The receiver could not be reached, or is down or busy (5xx, 429): worth retrying.
+
+    It carries only a reason (an exception's type name, or the HTTP status) and never the
+    error it replaces: a requests error quotes the URL (its text, its `.request`), and the
+    URL's path is often the receiver's secret, which Celery would log on every retry.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def alert_webhook_post(*, alert: Alert) -> None:
-    """POST the alert to the configured URL; raises WebhookUnavailable (or any requests
-    error) for the task to retry. The URL is never logged: webhook URLs often carry a secret.
+    """POST the alert to the configured URL; raises WebhookUnavailable for the task to
+    retry. The URL is never logged, nor put in an error: webhook URLs often carry a secret.
     """
     config = settings.BANK_MONITORING
     url = str(config.get("webhook_url") or "")
@@ -86,14 +95,22 @@ def alert_webhook_post(*, alert: Alert) -> None:
         # Fail closed: alerts about attacks are not sent in clear text (checks.py refuses it
         # at start-up too).
         raise ImproperlyConfigured("BANK_MONITORING['webhook_url'] must be an https URL.")
-    response = requests.post(
-        url, json=alert_webhook_payload(alert), timeout=config["webhook_timeout_seconds"],
-        allow_redirects=False, verify=settings.BANK_OUTBOUND_CA_BUNDLE or True,
-    )
+    response = _post(url, payload=alert_webhook_payload(alert),
+                     timeout=config["webhook_timeout_seconds"])
     if response.status_code == 429 or response.status_code >= 500:
-        raise WebhookUnavailable(f"Alert webhook answered {response.status_code}")
+        raise WebhookUnavailable(f"HTTP {response.status_code}")
     if not 200 <= response.status_code < 300:
         # The receiver refuses this alert: sending it again will not change its mind.
         logger.error("Alert webhook refused alert %s", alert.pk,
                      extra={"event": "security.alert.webhook_refused", "alert_id": alert.pk,
                             "status": response.status_code})
+
+
+def _post(url: str, *, payload: dict[str, Any], timeout: float) -> requests.Response:
+    try:
+        return requests.post(url, json=payload, timeout=timeout, allow_redirects=False,
+                             verify=settings.BANK_OUTBOUND_CA_BUNDLE or True)
+    except Exception as exc:  # any error of the POST may quote the URL
+        reason = type(exc).__name__
+    # Raised outside the except block, so the original is not even its __context__.
+    raise WebhookUnavailable(reason) from None

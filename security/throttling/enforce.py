@@ -233,7 +233,13 @@ def _refusal_record(request: HttpRequest, refusal: Refusal) -> None:
 
 
 def _first_refusal_this_minute(bucket: Bucket) -> bool:
-    marker = Bucket(rule="audit", key=f"rl-audit:{bucket.key}", limit=Limit(1, "m", 1))
+    return first_this_minute(f"rl-audit:{bucket.key}")
+
+
+def first_this_minute(key: str) -> bool:
+    """Whether this is the first time `key` is seen this minute, across every process (the
+    limiter's store); True if the store is down (better one event too many than none)."""
+    marker = Bucket(rule="audit", key=key, limit=Limit(1, "m", 1))
     try:
         return store().acquire([marker]).allowed
     except LimiterUnavailable:

@@ -25,6 +25,7 @@ from tests.monitoring import notifiers as test_notifiers
 
 RESOURCE_ACCESS_DENIED = "RESOURCE_ACCESS_DENIED"
 TOKEN_REJECTED = "TOKEN_REJECTED"
+TOKEN_REQUEST_REJECTED = "TOKEN_REQUEST_REJECTED"
 LOGIN_FAILED = "LOGIN_FAILED"
 ACCESS_TOKEN_ISSUED = "ACCESS_TOKEN_ISSUED"
 
@@ -46,6 +47,17 @@ def refusal(product: str, *, event_type: str = RESOURCE_ACCESS_DENIED, reason: s
         subject_type="resource_id" if reason == "foreign_id" else "",
         subject_id=subject_id, source_ip=source_ip, software_product_id=product,
         detail={"reason": reason, "status": 403, "method": "GET", "endpoint": "AccountListApi"},
+    )
+
+
+def token_request_refusal(product: str, reason: str, *, error: str = "invalid_grant",
+                          grant_type: str = "refresh_token") -> AuditEvent:
+    """A refused token request, as security/refusals.py oauth_refusal_audit writes it."""
+    return audit_record(
+        actor=Actor(ActorType.CLIENT, product), event_type=TOKEN_REQUEST_REJECTED,
+        outcome=Outcome.DENIED, source_ip="198.51.100.10", software_product_id=product,
+        detail={"endpoint": "token", "error": error, "reason": reason,
+                "grant_type": grant_type},
     )
 
 

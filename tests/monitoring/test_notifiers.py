@@ -3,6 +3,10 @@ webhook notifiers shipped with the bank."""
 
 from __future__ import annotations
 
+import json
+import logging
+import socket
+import traceback
 from typing import Any
 from unittest import mock
 
@@ -12,7 +16,7 @@ from django.utils import timezone
 
 from bank.celery import app
 from security.monitoring.models import Alert
-from security.monitoring.notifiers import alert_notify
+from security.monitoring.notifiers import WebhookUnavailable, alert_notify, alert_webhook_post
 from security.monitoring.tasks import alert_webhook_send
 from tests.monitoring import notifiers as test_notifiers
 from tests.monitoring.conftest import login_failure, refusal, rule_setting
@@ -130,6 +134,67 @@ def test_webhook_retries_while_the_receiver_is_down(webhook, worker_retries, cap
     assert post.call_count == 4
     # The URL (it often carries the receiver's secret) is in no log line.
     assert WEBHOOK not in caplog.text and "T0K3N" not in caplog.text
+
+
+@pytest.fixture
+def every_logger_at_debug(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """caplog with every logger there is (Celery's, requests', urllib3's...) at DEBUG."""
+    caplog.set_level(logging.DEBUG)
+    for name in list(logging.root.manager.loggerDict):
+        caplog.set_level(logging.DEBUG, logger=name)
+    return caplog
+
+
+def _everything_logged(caplog: pytest.LogCaptureFixture) -> str:
+    """Every record as text: message, extras, and the traceback a handler would print."""
+    formatter = logging.Formatter()
+    return "\n".join(
+        [caplog.text, json.dumps([r.__dict__ for r in caplog.records], default=str)]
+        + [formatter.formatException(r.exc_info) for r in caplog.records if r.exc_info])
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_no_log_line_has_the_webhook_url_through_every_retry_and_the_failure(
+        webhook, worker_retries, every_logger_at_debug):
+    # A real POST to a port nobody listens on: requests' own ConnectionError, whose text
+    # quotes the URL ("Max retries exceeded with url: /hooks/...").
+    webhook.BANK_MONITORING = {**webhook.BANK_MONITORING, "webhook_url":
+                               f"https://127.0.0.1:{_closed_port()}/hooks/T0K3N-path?key=K3Y-q"}
+    alert = _alert()
+    with mock.patch("security.monitoring.notifiers.requests.post",
+                    wraps=requests.post) as post:
+        result = alert_webhook_send.delay(alert.pk)
+
+    assert post.call_count == 6  # the first try and five retries, all refused
+    assert isinstance(result.result, WebhookUnavailable)
+    assert result.result.args == ("ConnectionError",)
+    records = every_logger_at_debug.records
+    # Celery did log each retry and the failure, with their tracebacks...
+    retries = [r for r in records if r.name == "celery.app.trace" and "retry" in r.getMessage()]
+    assert len(retries) == 5
+    (given_up,) = [r for r in records if getattr(r, "event", "") == "security.alert.webhook_failed"]
+    assert given_up.reason == "ConnectionError"
+    assert any(r.exc_info or r.exc_text for r in records)
+    # ...and none of them has the URL's path or query.
+    logged = _everything_logged(every_logger_at_debug)
+    for part in ("/hooks/", "T0K3N", "K3Y-q"):
+        assert part not in logged
+
+
+def test_a_requests_error_quoting_the_url_becomes_its_type_name_only(webhook):
+    alert = _alert()
+    leaky = requests.exceptions.InvalidURL(f"Invalid URL {WEBHOOK}")
+    with mock.patch("security.monitoring.notifiers.requests.post", side_effect=leaky), \
+            pytest.raises(WebhookUnavailable) as raised:
+        alert_webhook_post(alert=alert)
+    assert raised.value.args == ("InvalidURL",)
+    assert raised.value.__cause__ is None and raised.value.__context__ is None
+    assert "T0K3N" not in "".join(traceback.format_exception(raised.value))
 
 
 def test_webhook_gives_up_after_five_retries_without_touching_the_detector(

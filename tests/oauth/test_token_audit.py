@@ -101,3 +101,16 @@ def test_refused_refresh_says_why_in_the_trail_and_nothing_more_to_the_caller(
     ]
     assert all(e.outcome == "denied" and e.detail["error"] == "invalid_grant" for e in rejected)
     assert all(tokens["refresh_token"] not in str(e.detail) for e in rejected)
+
+
+def test_revoking_another_clients_arrangement_is_audited(bank, make_client):
+    from tests.oauth.test_introspection_revocation import revoke_arrangement
+
+    owner, other = make_client(), make_client(name="Other App")
+    body = tokens_for(owner)
+    assert revoke_arrangement(other, body["cdr_arrangement_id"]).status_code == 422
+    (refused,) = events("OAUTH_REQUEST_REJECTED")
+    assert refused.detail["endpoint"] == "arrangement_revocation"
+    assert refused.detail["error"].endswith("Authorisation/InvalidArrangement")
+    assert refused.software_product_id == other.registration.software_product.software_product_id
+    assert body["cdr_arrangement_id"] not in str(refused.detail)

@@ -110,3 +110,39 @@ def test_malformed_input_is_audited_as_input_rejected(grant, cdr):
 def test_an_accepted_call_writes_no_refusal(grant, cdr):
     assert cdr("get", ACCOUNTS, grant("jane.citizen"), x_v="3").status_code == 200
     assert refusals() == []
+
+
+def test_a_foreign_account_in_a_request_body_is_a_probe_of_that_id(bank, grant, cdr):
+    g = grant("jane.citizen")
+    priyas = [g.account_id(a) for a in bank.accounts("priya.sharma")[:2]]
+    for foreign in (priyas[0], priyas[1], priyas[0]):
+        response = cdr("post", "banking/accounts/balances", g, x_v="1",
+                       data={"data": {"accountIds": [foreign]}, "meta": {}})
+        assert response.status_code == 422
+    probes = refusals()
+    assert [(e.event_type, e.detail["reason"]) for e in probes] == [
+        ("RESOURCE_ACCESS_DENIED", "foreign_id")] * 3
+    first, second, again = (e.subject_id for e in probes)
+    assert len(first) == 16 and first != second and first == again
+    assert all(foreign not in str(e.detail) for e in probes for foreign in priyas)
+
+
+def test_anonymous_refusals_are_audited_once_a_minute_per_source_and_kind(db, client, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="bank.audit")
+    for n in range(4):
+        response = client.get(f"/cds-au/v1/banking/products/not-a-product-{n}",
+                              HTTP_X_V="7", HTTP_ACCEPT="application/json")
+        assert response.status_code == 404
+    for _ in range(3):
+        assert client.get("/cds-au/v1/banking/accounts", HTTP_X_V="3").status_code == 401
+    events = refusals()
+    # An unknown product is a bad request, not a probe of customer data; and nobody
+    # identified, so one row per kind and source a minute, every refusal in the log.
+    assert [(e.event_type, e.detail["reason"], e.actor_type) for e in events] == [
+        ("INPUT_REJECTED", "unknown_id", "anonymous"),
+        ("RESOURCE_ACCESS_DENIED", "no_token", "anonymous")]
+    assert all("at most one event per source" in e.detail["note"] for e in events)
+    sampled = [r for r in caplog.records if getattr(r, "event", "") == "audit.refusal_sampled"]
+    assert len(sampled) == 3 + 2

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
 
@@ -480,7 +481,13 @@ def test_every_registered_admin_goes_through_the_audit_hook():
     ("oauth2_provider.accesstoken", "token_checksum", False),
     ("oauth2_provider.grant", "code", False),
     ("transactions.directdebit", "authorised_entity_abn", False),
-    ("django_celery_beat.periodictask", "args", False),  # free text, not allow-listed
+    # Numbers and dates outside the bank's configuration models: a customer's money, history.
+    ("transactions.directdebit", "last_debit_amount", False),
+    ("transactions.directdebit", "last_debit_date_time", False),
+    ("consent.arrangement", "sharing_expires_at", False),
+    ("accounts.user", "last_login", False),
+    ("oauth2_provider.accesstoken", "expires", False),
+    ("django_celery_beat.periodictask", "headers", False),  # free text, not allow-listed
     ("accounts.customer", "password1", False),  # not a model field: unknown, masked
     # Safe types, choices, relations, allow-listed text: yes.
     ("accounts.user", "is_staff", True),
@@ -490,13 +497,117 @@ def test_every_registered_admin_goes_through_the_audit_hook():
     ("accounts.product", "name", True),
     ("discovery.outage", "explanation", True),
     ("discovery.outage", "duration", True),
-    ("transactions.directdebit", "last_debit_amount", True),
     ("django_celery_beat.periodictask", "task", True),
+    ("django_celery_beat.periodictask", "args", True),  # IDs: what staff scheduled
+    ("django_celery_beat.periodictask", "kwargs", True),
+    ("django_celery_beat.intervalschedule", "every", True),
+    ("throttling.ratelimitoverride", "burst", True),
+    ("accounts.productfee", "amount", True),  # published product reference data
 ])
 def test_field_disclosure_fails_closed(label, field, shown):
     from django.apps import apps
 
     assert field_is_disclosable(apps.get_model(label), field) is shown
+
+
+@pytest.fixture
+def direct_debit() -> Any:
+    from accounts import choices as c
+    from accounts.models import Account, Product
+    from transactions.models import DirectDebit
+
+    product = Product.objects.create(brand="demo", name="Everyday", description="d",
+                                     category=c.ProductCategory.TRANS_AND_SAVINGS_ACCOUNTS,
+                                     last_updated=timezone.now())
+    account = Account.objects.create(product=product, display_name="Everyday", bsb="923100",
+                                     account_number="12345678")
+    return DirectDebit.objects.create(
+        account=account, authorised_entity_description="NETFLIX",
+        last_debit_date_time=timezone.make_aware(datetime(2030, 3, 14, 9, 26)),
+        last_debit_amount=Decimal("1234.56"))
+
+
+def test_a_direct_debit_change_masks_the_customers_amount_and_date(staff, direct_debit):
+    client, user = staff
+    url = reverse("admin:transactions_directdebit_change", args=[direct_debit.pk])
+    data = _form(client, url, "directdebit_form", last_debit_amount="7890.12",
+                 last_debit_date_time_0="27/11/2031", last_debit_date_time_1="18:28:00")
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.content[:3000]
+    direct_debit.refresh_from_db()
+    assert direct_debit.last_debit_amount == Decimal("7890.12")
+    [event] = _events(*ADMIN_EVENTS)
+    assert (event.event_type, event.subject_type, event.subject_id, event.actor_id) == (
+        "ADMIN_OBJECT_CHANGED", "transactions.directdebit", str(direct_debit.pk), str(user.pk))
+    assert event.detail == {"changes": [
+        {"field": "last_debit_date_time", "before": MASKED, "after": MASKED},
+        {"field": "last_debit_amount", "before": MASKED, "after": MASKED},
+    ]}
+    for secret in ("1234", "7890", "2030", "2031", "12345678"):
+        assert secret not in _serialised(event)
+
+
+def test_a_direct_debit_deletion_masks_the_customers_amount_and_date(staff, direct_debit):
+    client, _ = staff
+    url = reverse("admin:transactions_directdebit_delete", args=[direct_debit.pk])
+
+    assert client.post(url, {"post": "yes"}).status_code == 302
+
+    [event] = _events(*ADMIN_EVENTS)
+    before = {f["field"]: f["before"] for f in event.detail["fields"]}
+    assert before == {
+        "account": direct_debit.account_id, "authorised_entity_description": MASKED,
+        "authorised_entity_financial_institution": MASKED, "authorised_entity_abn": MASKED,
+        "authorised_entity_acn": MASKED, "authorised_entity_arbn": MASKED,
+        "last_debit_date_time": MASKED, "last_debit_amount": MASKED,
+    }
+    for secret in ("1234", "2030", "NETFLIX"):
+        assert secret not in _serialised(event)
+
+
+def test_a_periodic_task_change_shows_what_it_was_scheduled_with(staff):
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    client, _ = staff
+    every_minute = IntervalSchedule.objects.create(every=60, period=IntervalSchedule.SECONDS)
+    task = PeriodicTask.objects.create(
+        name="Continue rotation 7", task="security.encryption.tasks.key_rotation_continue",
+        interval=every_minute, args="[7]", kwargs='{"batch": 1000}')
+    url = reverse("admin:django_celery_beat_periodictask_change", args=[task.pk])
+    data = _form(client, url, "periodictask_form", args="[8]", kwargs='{"batch": 500}',
+                 priority="3")
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.content[:3000]
+    [event] = _events(*ADMIN_EVENTS)
+    assert event.detail == {"changes": [
+        {"field": "args", "before": "[7]", "after": "[8]"},
+        {"field": "kwargs", "before": '{"batch": 1000}', "after": '{"batch": 500}'},
+        {"field": "priority", "before": None, "after": 3},
+    ]}
+
+
+def test_every_task_staff_can_schedule_takes_only_ids_and_numbers():
+    """What makes showing a periodic task's args and kwargs safe: no task of the project
+    takes anything a secret could be passed in."""
+    import inspect
+
+    from bank.celery import app
+
+    app.loader.import_default_modules()
+    ours = {name: task for name, task in app.tasks.items()
+            if name.startswith(("bank.", "security.", "accounts.", "transactions."))}
+    assert "security.encryption.tasks.key_rotation_continue" in ours
+    # Identifiers, counts, and the detector's rule name and window end (set by the detector).
+    allowed = {("rotation_id", "int"), ("batch", "int"), ("alert_id", "int"),
+               ("arrangement_id", "int"), ("rule_name", "str"), ("now", "str")}
+    parameters = {(p.name, str(p.annotation)) for task in ours.values()
+                  for p in inspect.signature(task.run).parameters.values()
+                  if p.name != "self"}
+    assert parameters <= allowed, parameters - allowed
 
 
 def test_a_text_field_nobody_vetted_is_masked_next_to_a_vetted_one(staff):

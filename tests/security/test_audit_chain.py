@@ -282,10 +282,23 @@ def test_the_apps_role_may_insert_read_and_seal_but_not_alter(db):
                 with pytest.raises(Exception, match="permission denied"):
                     cursor.execute(sql, [inserted] if "%s" in sql else [])
                 cursor.execute("ROLLBACK TO SAVEPOINT attempt")
-            # Sealing (the chain columns only, once) is what the role may do.
-            cursor.execute("UPDATE security_auditevent SET seq = 999, prev_hash = %s, "
+            # Sealing (the chain columns only, once, in the next place) is what the role may
+            # do; not a jump (to the top of bigint, which would stop every later sealing),
+            # not a link that is not the previous event's hash.
+            cursor.execute("SELECT seq, chain_hash FROM security_auditevent "
+                           "WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1")
+            last_seq, last_hash = cursor.fetchone() or (0, GENESIS)
+            for seq, prev in ((9223372036854775807, last_hash), (last_seq + 2, last_hash),
+                              (last_seq + 1, "f" * 64)):
+                cursor.execute("SAVEPOINT attempt")
+                with pytest.raises(Exception, match="sealed in order"):
+                    cursor.execute("UPDATE security_auditevent SET seq = %s, prev_hash = %s, "
+                                   "chain_hash = 'h', chain_key = 'k', sealed_at = now() "
+                                   "WHERE id = %s", [seq, prev, inserted])
+                cursor.execute("ROLLBACK TO SAVEPOINT attempt")
+            cursor.execute("UPDATE security_auditevent SET seq = %s, prev_hash = %s, "
                            "chain_hash = 'h', chain_key = 'k', sealed_at = now() WHERE id = %s",
-                           [GENESIS, inserted])
+                           [last_seq + 1, last_hash, inserted])
             cursor.execute("RESET ROLE")
     finally:
         with connection.cursor() as cursor:
@@ -295,5 +308,5 @@ def test_the_apps_role_may_insert_read_and_seal_but_not_alter(db):
                 cursor.execute(f"REVOKE ALL ON SEQUENCE {table}_id_seq FROM {role}")
             cursor.execute(f"REVOKE ALL ON security_auditarchive FROM {role}")
             cursor.execute("REVOKE ALL ON FUNCTION bank_audit_purge(text, bigint, bigint, "
-                           f"text, text) FROM {role}")
+                           f"text, text, text, text) FROM {role}")
             cursor.execute(f"DROP ROLE {role}")

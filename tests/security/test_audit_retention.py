@@ -174,6 +174,12 @@ def test_archive_verification_finds_an_edited_event_a_forged_manifest_and_a_cut(
         lines[1]["detail"] = {"n": 99}
 
     _rewrite(archive_dir, name, change_events=edit, resign=True)
+    # The file no longer has the digest its database record kept...
+    with pytest.raises(ArchiveError, match="not the one its record describes"):
+        audit_archive_verify(name)
+    # ...and with the record changed too, the edited event's own link gives it away.
+    new_digest = json.loads((archive_dir / (name + ".manifest.json")).read_text())["sha256"]
+    AuditArchive.objects.filter(name=name).update(sha256=new_digest)
     with pytest.raises(ArchiveError, match="seq 2 was changed"):
         audit_archive_verify(name)
     with pytest.raises(CommandError, match="seq 2 was changed"):
@@ -242,7 +248,8 @@ def app_role(db):
             cursor.execute(f"REVOKE ALL ON SEQUENCE {table}_id_seq FROM {role}")
         cursor.execute(f"REVOKE ALL ON security_auditarchive FROM {role}")
         cursor.execute("REVOKE ALL ON FUNCTION bank_audit_purge(text, bigint, bigint, text, "
-                       f"text) FROM {role}")
+                       f"text, text, text) FROM {role}")
+        cursor.execute(f"REVOKE ALL ON DATABASE {connection.settings_dict['NAME']} FROM {role}")
         cursor.execute(f"DROP ROLE {role}")
 
 
@@ -260,7 +267,7 @@ def _hash(seq):
 @pytest.mark.postgres
 def test_the_apps_role_purges_only_through_the_function_and_only_what_is_due(db, app_role):
     seed(8 * YEAR, 8 * YEAR, 8 * YEAR, 6 * YEAR - timedelta(days=30))
-    purge = "SELECT bank_audit_purge(%s, %s, %s, %s, %s)"
+    purge = "SELECT bank_audit_purge(%s, %s, %s, %s, %s, 'k', 'm')"
     # Not by hand, even setting the function's flag itself.
     with pytest.raises(Exception, match="permission denied"):
         _as_role(app_role, "SELECT set_config('bank.audit_purge', 'on', true); "
@@ -280,7 +287,9 @@ def test_the_apps_role_purges_only_through_the_function_and_only_what_is_due(db,
     assert _as_role(app_role, purge, ["a", 1, 3, _hash(3), "digest"]) == [(3,)]
     assert remaining() == ["3"]
     assert AuditArchive.objects.get().last_seq == 3
-    assert audit_verify().ok
+    # Called by hand, without an archive and the key to sign its record: verify says so.
+    result = audit_verify()
+    assert not result.ok and result.breaks[0].at == "archive a"
 
 
 @pytest.mark.postgres
@@ -291,3 +300,92 @@ def test_retention_runs_under_the_apps_role(db, app_role):
         (manifest,) = audit_retention_run()
         cursor.execute("RESET ROLE")
     assert manifest["last_seq"] == 1 and remaining() == ["1"]
+
+
+def test_a_hand_written_archive_record_does_not_hide_a_cut_off_start(db):
+    seed(8 * YEAR, 8 * YEAR, YEAR)
+    head = AuditEvent.objects.get(seq=2)
+    # Someone with the database (not the key) deletes the start and writes a matching record.
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")
+        cursor.execute("DELETE FROM security_auditevent WHERE seq <= 2")
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = origin")
+    AuditArchive.objects.create(name="audit-000000000001-000000000002.jsonl.gz", first_seq=1,
+                                last_seq=2, events=2, prev_hash="0" * 64,
+                                last_hash=head.chain_hash, sha256="0" * 64, key="", mac="")
+    result = audit_verify()
+    assert not result.ok
+    assert result.breaks[0].at == "archive audit-000000000001-000000000002.jsonl.gz"
+    assert "MAC" in result.problem or "key" in result.problem
+
+
+def test_verify_with_archives_reads_each_archive_back(db, archive_dir):
+    seed(8 * YEAR, YEAR)
+    (manifest,) = audit_retention_run()
+    assert audit_verify(archives=True).ok
+    (archive_dir / manifest["name"]).unlink()
+    result = audit_verify(archives=True)
+    assert not result.ok and "its archive does not verify" in result.problem
+    assert audit_verify().ok  # without reading the files the records still chain
+    with pytest.raises(CommandError, match="does not verify"):
+        call_command("audit", "verify", "--archives", stdout=io.StringIO())
+
+
+def test_an_archive_under_another_name_is_refused(db, archive_dir, settings):
+    settings.BANK_AUDIT_ARCHIVE_BATCH = 1
+    seed(8 * YEAR, 8 * YEAR)
+    first, second = audit_retention_run()
+    for suffix in ("", ".manifest.json"):
+        (archive_dir / (second["name"] + suffix)).write_bytes(
+            (archive_dir / (first["name"] + suffix)).read_bytes())
+    with pytest.raises(ArchiveError, match="another archive's"):
+        audit_archive_verify(second["name"])
+
+
+def test_after_everything_was_archived_the_chain_goes_on_from_the_archive(db, archive_dir):
+    seed(8 * YEAR, 8 * YEAR)
+    (manifest,) = audit_retention_run()
+    # The retention run's own event is the only one left; new events follow it.
+    audit_record(actor=Actor.system("test"), event_type="LATER_EVENT")
+    audit_seal()
+    seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == [3, 4]
+    assert audit_verify().ok
+    # A stretch can never be archived twice under one name (the old file is the only copy).
+    AuditArchive.objects.filter(name=manifest["name"]).update(first_seq=3)
+    from security.audit_retention import Stretch, audit_archive_write
+
+    with pytest.raises(ArchiveError, match="archived already"):
+        audit_archive_write(Stretch(1, 2))
+
+
+@pytest.mark.postgres
+def test_a_temporary_table_cannot_shadow_the_trail_inside_the_purge_function(db, app_role):
+    seed(8 * YEAR, 8 * YEAR, YEAR)
+    # The app's role may not create temporary tables at all...
+    with pytest.raises(Exception, match="permission denied"):
+        _as_role(app_role, "CREATE TEMP TABLE security_auditevent (seq bigint)", [])
+    # ...and a role that may still finds the function reads the real table: the shadow's
+    # trigger never runs as the function's owner, and a young stretch stays.
+    with connection.cursor() as cursor:
+        cursor.execute(f"GRANT TEMPORARY ON DATABASE {connection.settings_dict['NAME']} "
+                       f"TO {app_role}")
+    statements = [
+        "CREATE TEMP TABLE security_auditevent (LIKE public.security_auditevent)",
+        "INSERT INTO security_auditevent SELECT * FROM public.security_auditevent",
+        "UPDATE security_auditevent SET occurred_at = now() - interval '20 years'",
+        "CREATE FUNCTION pg_temp.shadowed() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN DELETE FROM public.security_auditevent; RETURN NULL; END $$",
+        "CREATE TRIGGER shadow AFTER INSERT ON pg_temp.security_auditevent "
+        "FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.shadowed()",
+    ]
+    with pytest.raises(Exception, match="younger than the legal minimum"), \
+            transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL ROLE {app_role}")
+        for sql in statements:
+            cursor.execute(sql)
+        cursor.execute("SELECT bank_audit_purge(%s, 1, 3, %s, 'x', 'k', 'm')",
+                       ["audit-x", _hash(3)])
+    assert AuditEvent.objects.filter(event_type="SEEDED_EVENT").count() == 3

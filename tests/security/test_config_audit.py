@@ -66,8 +66,9 @@ def test_the_first_start_records_config_loaded_and_no_change(settings):
         "component": "web:public", "fingerprint": state.fingerprint(), "first_start": True,
         "settings_count": len(state.values),
         "secrets_set": ["BANK_RESOURCE_ID_KEY", "SECRET_KEY"],
-        "secrets_not_set": ["BANK_PKCS11_PIN", "DATABASES.default.PASSWORD",
-                            "EMAIL_HOST_PASSWORD", "SECRET_KEY_FALLBACKS"],
+        "secrets_not_set": ["BANK_MONITORING.webhook_url", "BANK_PKCS11_PIN",
+                            "DATABASES.default.PASSWORD", "EMAIL_HOST_PASSWORD",
+                            "SECRET_KEY_FALLBACKS"],
         "host": event.detail["host"], "pid": event.detail["pid"],
     }
     assert len(event.detail["fingerprint"]) == 64
@@ -188,6 +189,62 @@ def test_no_secret_value_is_written_whatever_its_shape(settings):
     for secret in ("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", token_like, "mail-Secret", "cache-Pw-8812",
                    settings.SECRET_KEY, settings.BANK_RESOURCE_ID_KEY):
         assert secret not in written
+
+
+def _logged(caplog) -> str:
+    """Every record of every logger, with its extras (the audit line carries the detail)."""
+    return caplog.text + json.dumps([r.__dict__ for r in caplog.records], default=str)
+
+
+def test_a_changed_webhook_url_shows_only_that_it_changed(settings, caplog):
+    caplog.set_level(logging.DEBUG)
+    hook = "https://hooks.slack.example/services/T0AAA1/B0BBB2/{}"
+    settings.BANK_MONITORING = {**settings.BANK_MONITORING,
+                                "webhook_url": hook.format("first-Hook-Secret")}
+    first = config_record(component="worker")
+    settings.BANK_MONITORING = {**settings.BANK_MONITORING,
+                                "webhook_url": hook.format("second-Hook-Secret")}
+
+    second = config_record(component="worker")
+
+    [changed] = _events("CONFIG_CHANGED")
+    assert changed.detail["changes"] == [
+        {"setting": "BANK_MONITORING.webhook_url", "change": "changed"}]
+    for snapshot in (first, second):
+        assert "BANK_MONITORING.webhook_url" not in snapshot.values
+        assert snapshot.secret_digests["BANK_MONITORING.webhook_url"]
+    # Its neighbours stay readable.
+    assert second.values["BANK_MONITORING.webhook_timeout_seconds"] == 5
+    written = _everything_written() + _logged(caplog)
+    for part in ("/services/", "T0AAA1", "B0BBB2", "Hook-Secret"):
+        assert part not in written
+
+
+def test_a_url_setting_nobody_vetted_keeps_only_its_scheme_and_host(settings, caplog):
+    caplog.set_level(logging.DEBUG)
+    settings.BANK_PARTNER_CALLBACK_URL = "https://partner.example:8443/cb/path-Tok-1?sig=Sig-1#f"
+    settings.BANK_PARTNER_URLS = ["https://a.example/", "https://b.example/x/path-Tok-2"]
+    settings.BANK_REGISTER_JWKS_URI = "https://register.example/cdr-register/v1/jwks"
+    first = config_record(component="web:public")
+    assert first.values["BANK_PARTNER_CALLBACK_URL"] == f"https://partner.example:8443/{SECRET_MARK}"
+    assert first.values["BANK_PARTNER_URLS"] == ["https://a.example/",
+                                                 f"https://b.example/{SECRET_MARK}"]
+    # A vetted URL setting keeps its path (the Register's public JWKS).
+    assert first.values["BANK_REGISTER_JWKS_URI"] == "https://register.example/cdr-register/v1/jwks"
+
+    settings.BANK_PARTNER_CALLBACK_URL = "https://partner.example:8443/cb/path-Tok-3?sig=Sig-3"
+    settings.BANK_PARTNER_URLS = ["https://a.example/", "https://c.example/x/path-Tok-2"]
+    config_record(component="web:public")
+
+    [changed] = _events("CONFIG_CHANGED")
+    assert changed.detail["changes"] == [
+        {"setting": "BANK_PARTNER_URLS", "before": f'["https://a.example/","https://b.example/{SECRET_MARK}"]',
+         "after": f'["https://a.example/","https://c.example/{SECRET_MARK}"]'},
+        {"setting": "BANK_PARTNER_CALLBACK_URL:path", "change": "changed"},
+    ]
+    written = _everything_written() + _logged(caplog)
+    for part in ("/cb/", "path-Tok", "Sig-1", "Sig-3", "/x/"):
+        assert part not in written
 
 
 def test_rotating_secret_key_the_django_way_reports_only_the_key(settings):

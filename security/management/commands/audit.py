@@ -24,6 +24,8 @@ class Command(BaseCommand):
         verify = sub.add_parser("verify", help="check the whole chain; name the first break")
         verify.add_argument("--expect-head", metavar="SEQ:HASH",
                             help="an anchor from the logs: this event must still be in the chain")
+        verify.add_argument("--archives", action="store_true",
+                            help="also read back and verify every retention archive")
         retention = sub.add_parser(
             "retention", help="archive, verify and delete the events past retention")
         retention.add_argument("--dry-run", action="store_true",
@@ -44,20 +46,20 @@ class Command(BaseCommand):
                 total += sealed
             self.stdout.write(f"sealed {total} event(s)")
         elif action == "verify":
-            self._verify(options.get("expect_head"))
+            self._verify(options.get("expect_head"), archives=options.get("archives", False))
         elif action in ("retention", "verify-archive", "read-archive"):
             self._retention(action, options)
         else:
             self._grant(options["role"])
 
-    def _verify(self, expect: str | None) -> None:
+    def _verify(self, expect: str | None, *, archives: bool = False) -> None:
         anchor = None
         if expect:
             seq, _, digest = expect.partition(":")
             if not seq.isdigit() or not re.fullmatch(r"[0-9a-f]{64}", digest):
                 raise CommandError("--expect-head is SEQ:HASH (the hash in hex).")
             anchor = (int(seq), digest)
-        result = audit_verify(expect_head=anchor)
+        result = audit_verify(expect_head=anchor, archives=archives)
         head = f"seq {result.head[0]} {result.head[1]}" if result.head else "none"
         if not result.ok:
             for found in result.breaks[1:]:
@@ -117,7 +119,12 @@ class Command(BaseCommand):
             # archive records (migrations/0008); the role reads them.
             cursor.execute(f"REVOKE ALL ON security_auditarchive FROM {quoted}")
             cursor.execute(f"GRANT SELECT ON security_auditarchive TO {quoted}")
-            cursor.execute("GRANT EXECUTE ON FUNCTION "
-                           f"bank_audit_purge(text, bigint, bigint, text, text) TO {quoted}")
+            cursor.execute("GRANT EXECUTE ON FUNCTION bank_audit_purge(text, bigint, "
+                           f"bigint, text, text, text, text) TO {quoted}")
+            # No temporary tables: one cannot then even try to shadow a table a
+            # security-definer function uses (migrations/0010 names pg_temp last anyway).
+            database = connection.ops.quote_name(connection.settings_dict["NAME"])
+            cursor.execute(f"REVOKE TEMPORARY ON DATABASE {database} FROM PUBLIC")
+            cursor.execute(f"REVOKE TEMPORARY ON DATABASE {database} FROM {quoted}")
         self.stdout.write(f"{role}: may insert, read and seal audit events and run the "
                           "retention purge; may not change or delete them")

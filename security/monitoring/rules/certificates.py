@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from django.db.models import F, Min, Q, QuerySet, TextField, Value
+from django.db.models import Exists, OuterRef, Q, QuerySet, TextField, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 
@@ -30,43 +31,35 @@ class NewClientCertificate(AuditRule):
 
     A client's first certificate is not news; a second one may be a rotation or a stolen
     client identity, which staff should confirm. "Before" is the whole audit trail kept
-    (retention), looked up per candidate through the software_product_id index. A client is
-    its software product; events that name none fall back to the OAuth client (the actor).
+    (retention), asked of every (client, certificate) of the window in one query: two EXISTS
+    per pair, through the software_product_id index. A client is its software product;
+    events that name none fall back to the OAuth client (the actor).
     """
 
     name = "new_client_certificate"
     event_types = TOKEN_ISSUED_EVENTS
+    subject_columns = ("software_product_id", "actor_id", "thumbprint")
 
     def events(self, *, now: datetime, db: str) -> QuerySet[AuditEvent]:
         return _with_thumbprint(super().events(now=now, db=db))
 
-    def subject_filter(self, subject: Subject) -> Q:
-        return _client_filter(subject) & Q(thumbprint=subject.cert_thumbprint)
+    def subject_of(self, row: dict[str, Any]) -> Subject:
+        product = row["software_product_id"]
+        return Subject(software_product_id=product, client_id="" if product else row["actor_id"],
+                       cert_thumbprint=row["thumbprint"])
 
     def candidates(self, *, now: datetime, db: str) -> list[Finding]:
-        rows = (self.events(now=now, db=db)
-                .values("software_product_id", "actor_id", thumbprint=F("thumbprint"))
-                .annotate(first_id=Min("id")))
-        # (client, thumbprint) -> the first event of it in the window.
-        first: dict[Subject, int] = {}
-        for row in rows:
-            product = row["software_product_id"]
-            subject = Subject(software_product_id=product,
-                              client_id="" if product else row["actor_id"],
-                              cert_thumbprint=row["thumbprint"])
-            first[subject] = min(first.get(subject, row["first_id"]), row["first_id"])
+        window = self.window_events(now=now, db=db)
+        # (client, thumbprint) -> its first event in the window: what "before" is before.
+        first = {subject: min(event.id for event in events)
+                 for subject, events in window.items()}
+        history = _history(first.values(), db=db)
         findings = []
         for subject, first_id in first.items():
-            earlier = _with_thumbprint(
-                AuditEvent.objects.using(db)
-                .filter(event_type__in=TOKEN_ISSUED_EVENTS, id__lt=first_id)
-                .filter(_client_filter(subject)).order_by())
-            same = Q(thumbprint=subject.cert_thumbprint)
-            if earlier.filter(same).exists():
-                continue  # known certificate
-            if not earlier.exclude(same).exists():
-                continue  # the client's first certificate
-            findings.append(Finding(self, subject))
+            known, other = history[first_id]
+            # Not a known certificate, and not the client's first one.
+            if not known and other:
+                findings.append(Finding(self, subject, evidence=tuple(window[subject])))
         return findings
 
     def assess(self, finding: Finding, *, now: datetime, latest: Alert | None,
@@ -80,14 +73,25 @@ class NewClientCertificate(AuditRule):
         return measure.events >= 1
 
 
+def _history(first_ids: Any, *, db: str) -> dict[int, tuple[bool, bool]]:
+    """For each event id: (whether its client had a token under the same certificate
+    before it, whether under another one). One query."""
+    same_client = Q(software_product_id=OuterRef("software_product_id")) & (
+        ~Q(software_product_id="") | Q(actor_id=OuterRef("actor_id")))
+    earlier = _with_thumbprint(
+        AuditEvent.objects.using(db)
+        .filter(same_client, event_type__in=TOKEN_ISSUED_EVENTS, id__lt=OuterRef("id"))
+        .order_by())
+    same_certificate = Q(thumbprint=OuterRef("thumbprint"))
+    rows = (_with_thumbprint(AuditEvent.objects.using(db).filter(id__in=list(first_ids)))
+            .annotate(known=Exists(earlier.filter(same_certificate)),
+                      other=Exists(earlier.exclude(same_certificate)))
+            .values_list("id", "known", "other"))
+    return {event_id: (known, other) for event_id, known, other in rows}
+
+
 def _with_thumbprint(events: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
     """Events with a non-empty detail.cert_thumbprint, as `thumbprint` (text: KT's own
     comparison lookups are the JSON ones, which read their operand as JSON)."""
     thumbprint = Coalesce(KT("detail__cert_thumbprint"), Value(""), output_field=TextField())
     return events.annotate(thumbprint=thumbprint).filter(Q(thumbprint__gt=""))
-
-
-def _client_filter(subject: Subject) -> Q:
-    if subject.software_product_id:
-        return Q(software_product_id=subject.software_product_id)
-    return Q(software_product_id="", actor_id=subject.client_id)

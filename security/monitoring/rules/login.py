@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Q
 
 from security.login.services import LOGIN_FAILED
-from security.monitoring.rules.base import AuditRule, Finding, Measure, Subject
+from security.monitoring.rules.base import AuditRule, Measure, Subject
 from security.throttling.policy import source_network
 
 
@@ -19,42 +19,24 @@ class CredentialStuffing(AuditRule):
     the identifier: security/login/services.py), so distinct subjects are distinct accounts
     tried. A source is counted as the rate limiter counts it: an IPv4 address, or an IPv6 /64
     (whoever holds a /64 has 2^64 addresses to rotate through). The /64 is worked out here,
-    not in SQL, so the window's (source, subject) pairs are read once: login failures are
-    rate-limited per source, so they stay few.
+    not in SQL, as the window's failures are read, once for every source network.
     """
 
     name = "credential_stuffing"
     required = ("window_seconds", "distinct_identifiers")
     event_types = (LOGIN_FAILED,)
+    counts_distinct = True
+    subject_columns = ("source_ip",)
 
-    def subject_filter(self, subject: Subject) -> Q:
-        raise NotImplementedError("source networks are matched in Python: see measure()")
+    def candidate_filter(self, *, now: datetime, db: str) -> Q | None:
+        return ~Q(source_ip=None)  # a failure with no known source is no source's
 
-    def candidates(self, *, now: datetime, db: str) -> list[Finding]:
-        pairs = (self.events(now=now, db=db).exclude(source_ip=None)
-                 .values_list("source_ip", "subject_type", "subject_id").distinct())
-        tried: dict[str, set[tuple[str, str]]] = defaultdict(set)
-        for source_ip, subject_type, subject_id in pairs.iterator():
-            tried[source_network(source_ip)].add((subject_type, subject_id))
-        threshold = self.setting("distinct_identifiers")
-        return [Finding(self, Subject(source_network=network),
-                        {"window_distinct_ids": len(subjects)})
-                for network, subjects in tried.items() if len(subjects) >= threshold]
+    def subject_of(self, row: dict[str, Any]) -> Subject:
+        return Subject(source_network=source_network(row["source_ip"]))
 
-    def measure(self, subject: Subject, *, now: datetime, after_id: int,
-                db: str) -> Measure | None:
-        rows = (self.events(now=now, db=db).filter(id__gt=after_id).exclude(source_ip=None)
-                .values_list("id", "occurred_at", "source_ip", "subject_type", "subject_id"))
-        ids, times, subjects = [], [], set()
-        for event_id, occurred_at, source_ip, subject_type, subject_id in rows.iterator():
-            if source_network(source_ip) == subject.source_network:
-                ids.append(event_id)
-                times.append(occurred_at)
-                subjects.add((subject_type, subject_id))
-        if not ids:
-            return None
-        return Measure(events=len(ids), first_at=min(times), last_at=max(times),
-                       last_event_id=max(ids), detail={"distinct_ids": len(subjects)})
+    def window_facts(self, whole: Measure) -> dict[str, Any]:
+        return {"window_distinct_ids": whole.detail["distinct_ids"]}
 
     def meets(self, measure: Measure) -> bool:
         return int(measure.detail["distinct_ids"]) >= self.setting("distinct_identifiers")
+

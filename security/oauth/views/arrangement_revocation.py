@@ -36,5 +36,6 @@ def arrangement_revocation_view(request: HttpRequest) -> HttpResponse:
         oauth_refusal_audit(request, exc, endpoint="arrangement_revocation")
         return exc.response()
     except CdrError as exc:
+        oauth_refusal_audit(request, exc, endpoint="arrangement_revocation")
         return no_store(JsonResponse({"errors": [exc.as_error_object()]}, status=exc.status_code))
     return no_store(HttpResponse(status=204))
