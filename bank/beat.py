@@ -12,6 +12,7 @@ from the settings, delete the periodic task in the admin and restart beat.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler, ModelEntry
+
+logger = logging.getLogger("bank.beat")
 
 #: What a CELERY_BEAT_SCHEDULE entry may say that a PeriodicTask row can hold.
 _ENTRY_KEYS = {"task", "schedule", "args", "kwargs", "options"}
@@ -61,6 +64,23 @@ def periodic_tasks_seed(schedule: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return created
 
 
+def schedule_drift(schedule: Mapping[str, Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The default entries staff have disabled or pointed at another task: each a security
+    or housekeeping job that no longer runs as shipped (an admin edit the seeding keeps)."""
+    rows = {row["name"]: row for row in PeriodicTask.objects.filter(
+        name__in=list(schedule)).values("name", "task", "enabled")}
+    drift = []
+    for name, entry in schedule.items():
+        row = rows.get(name)
+        if row is None:
+            continue
+        if not row["enabled"]:
+            drift.append({"entry": name, "problem": "disabled"})
+        elif row["task"] != entry["task"]:
+            drift.append({"entry": name, "problem": "runs another task"})
+    return drift
+
+
 def _periodic_task_fields(name: str, entry: Mapping[str, Any]) -> dict[str, Any]:
     options = dict(entry.get("options") or {})
     unsupported = sorted(set(entry) - _ENTRY_KEYS) + sorted(
@@ -88,6 +108,10 @@ class SeedingDatabaseScheduler(DatabaseScheduler):
 
     def setup_schedule(self) -> None:
         periodic_tasks_seed(self.app.conf.beat_schedule)
+        for drifted in schedule_drift(self.app.conf.beat_schedule):
+            # Staff may pause a job (an incident, a migration); it must not go unnoticed.
+            logger.warning("A default scheduled job is %s", drifted["problem"],
+                           extra={"event": "beat.schedule_drift", **drifted})
         # The rest of DatabaseScheduler.setup_schedule: Celery's own entries (a result cleanup
         # when results expire; CELERY_RESULT_EXPIRES is None here, so none).
         self.install_default_entries(self.schedule)

@@ -43,6 +43,7 @@ import os
 import re
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -343,13 +344,28 @@ def config_record(*, component: str) -> ConfigSnapshot:
     return snapshot
 
 
-def config_record_at_start(*, component: str) -> None:
+def config_record_at_start(*, component: str, attempts: int = 5) -> None:
     """config_record that never raises: a start-up goes on without its record (see the
-    module docstring for why), and says so in the log."""
-    try:
-        config_record(component=component)
-    except Exception:
-        logger.exception("config_audit_failed", extra={"component": component})
+    module docstring for why), and says so in the log.
+
+    A locked database is tried again a few times: the embedded demo starts its two web
+    servers, worker and beat at once on one SQLite file, which takes one writer at a time.
+    """
+    from django.db import OperationalError
+
+    for attempt in range(attempts):
+        try:
+            config_record(component=component)
+            return
+        except OperationalError as exc:
+            if "locked" in str(exc) and attempt + 1 < attempts:
+                time.sleep(0.5 * (attempt + 1))
+                continue
+            logger.exception("config_audit_failed", extra={"component": component})
+            return
+        except Exception:
+            logger.exception("config_audit_failed", extra={"component": component})
+            return
 
 
 def _in_background(work: Callable[[], None], name: str) -> threading.Thread:

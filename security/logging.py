@@ -214,12 +214,28 @@ def _safe_arg(value: Any) -> Any:
     return safe
 
 
+_TASK_NAME = re.compile(r"[a-z_][a-z0-9_]{0,60}(?:\.[a-z_][a-z0-9_]{0,60}){1,8}")
+
+
+def _celery_task_name(record: logging.LogRecord) -> str:
+    """Celery's task lines ("Task %(name)s[%(id)s] succeeded") name the task `name`: kept
+    when it is a dotted lower-case path (no person's name or secret has that shape)."""
+    if not record.name.startswith("celery."):
+        return ""
+    name = record.args.get("name") if isinstance(record.args, dict) else None
+    return name if isinstance(name, str) and _TASK_NAME.fullmatch(name) else ""
+
+
 class RedactionFilter(logging.Filter):
     """Redact a record in place before any handler formats it (see the module docstring)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, dict):
-            record.args = redact_value(record.args)
+            task_name = _celery_task_name(record)
+            safe_args = redact_value(record.args)
+            if task_name:  # "name" is a person's name elsewhere; here a task's dotted path
+                safe_args["name"] = task_name
+            record.args = safe_args
         elif isinstance(record.args, tuple):
             # Objects become safe strings before they are formatted: a request as its path,
             # a QueryDict as its keys, a dict with its sensitive values dropped.

@@ -323,3 +323,21 @@ def test_the_background_run_happens_in_its_own_thread():
 def test_requests_record_no_configuration(client):
     assert client.get("/health/live").status_code == 200
     assert not _events("CONFIG_LOADED", "CONFIG_CHANGED")
+
+
+def test_a_locked_database_is_tried_again(monkeypatch):
+    """The demo starts four processes on one SQLite file at once: a lock is waited out."""
+    real = ConfigSnapshot.objects.get_or_create
+    calls = []
+
+    def locked_twice(*args, **kwargs):
+        calls.append(1)
+        if len(calls) <= 2:
+            raise OperationalError("database is locked")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ConfigSnapshot.objects, "get_or_create", locked_twice)
+    monkeypatch.setattr("security.config_audit.time.sleep", lambda seconds: None)
+    config_record_at_start(component="worker")
+    assert len(calls) == 3
+    assert len(_events("CONFIG_LOADED")) == 1

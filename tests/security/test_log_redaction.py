@@ -242,3 +242,23 @@ def test_gunicorns_own_loggers_redact(module, monkeypatch):
 
         logging.config.dictConfig(settings.LOGGING)
     assert "secret-code-123" not in buffer.getvalue() and "[REDACTED]" in buffer.getvalue()
+
+
+def test_celery_task_lines_keep_the_task_name_and_nothing_else(caplog):
+    import logging
+
+    from security.logging import RedactionFilter
+
+    record = logging.LogRecord(
+        "celery.app.trace", logging.INFO, __file__, 1,
+        "Task %(name)s[%(id)s] succeeded in %(runtime)ss: %(return_value)s",
+        ({"name": "security.oauth.tasks.oauth_records_purge", "id": "abc",
+          "runtime": 0.1, "return_value": "{'password': 'hunter2'}"},), None)
+    RedactionFilter().filter(record)
+    assert record.getMessage().startswith("Task security.oauth.tasks.oauth_records_purge[abc]")
+    assert "hunter2" not in record.getMessage()
+    for logger_name, name in (("celery.app.trace", "Jane Citizen"), ("bank", "security.tasks.x")):
+        record = logging.LogRecord(logger_name, logging.INFO, __file__, 1, "Task %(name)s",
+                                   ({"name": name},), None)
+        RedactionFilter().filter(record)
+        assert name not in record.getMessage()

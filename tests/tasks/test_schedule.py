@@ -243,3 +243,17 @@ def test_no_heartbeat_file_without_the_setting(settings, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     SeedingDatabaseScheduler(app=app).tick()
     assert list(tmp_path.iterdir()) == []
+
+
+@BEAT_DB
+def test_a_default_job_disabled_or_repointed_is_reported_at_every_start(caplog):
+    import logging
+
+    SeedingDatabaseScheduler(app=app)
+    PeriodicTask.objects.filter(name="audit-retention").update(enabled=False)
+    PeriodicTask.objects.filter(name="audit-seal").update(task="security.tasks.something_else")
+    with caplog.at_level(logging.WARNING, logger="bank.beat"):
+        SeedingDatabaseScheduler(app=app)
+    drift = sorted((r.entry, r.problem) for r in caplog.records
+                   if getattr(r, "event", "") == "beat.schedule_drift")
+    assert drift == [("audit-retention", "disabled"), ("audit-seal", "runs another task")]
