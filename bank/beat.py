@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler, ModelEntry
 
@@ -101,13 +102,28 @@ def _periodic_task_fields(name: str, entry: Mapping[str, Any]) -> dict[str, Any]
     }
 
 
+def _seed_waiting_out_locks(schedule: Mapping[str, Mapping[str, Any]], attempts: int = 6
+                            ) -> list[str]:
+    """periodic_tasks_seed, tried again while SQLite is locked: the embedded demo starts its
+    web servers, worker and beat at once on one file, and SQLite refuses (rather than waits
+    for) a read transaction that must become a writer while another process writes."""
+    for attempt in range(attempts):
+        try:
+            return periodic_tasks_seed(schedule)
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt + 1 == attempts:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    return []
+
+
 class SeedingDatabaseScheduler(DatabaseScheduler):
     """django-celery-beat's DatabaseScheduler that seeds CELERY_BEAT_SCHEDULE into the
     database instead of writing it over staff's edits, and touches BANK_BEAT_HEARTBEAT_PATH on
     every tick (the liveness probe: the schedule no longer lives in a file beat rewrites)."""
 
     def setup_schedule(self) -> None:
-        periodic_tasks_seed(self.app.conf.beat_schedule)
+        _seed_waiting_out_locks(self.app.conf.beat_schedule)
         for drifted in schedule_drift(self.app.conf.beat_schedule):
             # Staff may pause a job (an incident, a migration); it must not go unnoticed.
             logger.warning("A default scheduled job is %s", drifted["problem"],

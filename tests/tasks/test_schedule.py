@@ -257,3 +257,23 @@ def test_a_default_job_disabled_or_repointed_is_reported_at_every_start(caplog):
     drift = sorted((r.entry, r.problem) for r in caplog.records
                    if getattr(r, "event", "") == "beat.schedule_drift")
     assert drift == [("audit-retention", "disabled"), ("audit-seal", "runs another task")]
+
+
+def test_seeding_waits_out_a_locked_database(monkeypatch):
+    from bank import beat
+
+    calls = []
+
+    def locked_twice(schedule):
+        calls.append(1)
+        if len(calls) <= 2:
+            raise OperationalError("database is locked")
+        return ["seeded"]
+
+    monkeypatch.setattr(beat, "periodic_tasks_seed", locked_twice)
+    monkeypatch.setattr(beat.time, "sleep", lambda seconds: None)
+    assert beat._seed_waiting_out_locks({}) == ["seeded"] and len(calls) == 3
+    monkeypatch.setattr(beat, "periodic_tasks_seed",
+                        lambda schedule: (_ for _ in ()).throw(OperationalError("disk I/O")))
+    with pytest.raises(OperationalError, match="disk"):
+        beat._seed_waiting_out_locks({})
