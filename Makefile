@@ -15,7 +15,7 @@ DEMO_ENV  = DJANGO_SETTINGS_MODULE=bank.settings.dev \
 # exact without Redis (security/throttling/store.py).
 DEMO_SERVE = --workers 1 --threads 8
 
-.PHONY: demo demo-token demo-walk prod-local test test-services lint bench-seed bench-transactions bench-encryption clean venv
+.PHONY: demo demo-token demo-staff-code demo-walk prod-local test test-services lint bench-seed bench-transactions bench-encryption clean venv
 
 venv: $(STAMP)
 
@@ -50,6 +50,10 @@ demo: $(STAMP)
 ## A bearer token for the running demo (CUSTOMER=jane.citizen by default), with curl lines.
 demo-token: $(STAMP)
 	@$(DEMO_ENV) $(PY) manage.py demo_token --customer $(or $(CUSTOMER),jane.citizen)
+
+## The demo staff login's current one-time code (its second factor for the admin console).
+demo-staff-code: $(STAMP)
+	@$(DEMO_ENV) $(PY) manage.py staff_totp code bank-admin
 
 ## A data recipient's whole journey against the running demo (SSA, DCR, PAR, tokens, calls).
 demo-walk: $(STAMP)

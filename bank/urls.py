@@ -9,6 +9,7 @@ from bank import health
 from bank.discovery.api import urls as discovery_urls
 from bank.metrics.api import urls as cdr_admin_urls
 from security.oauth import urls as oauth_urls
+from security.staff_sso.config import sso_enabled
 from transactions.api import urls as transaction_urls
 
 CDR = "cds-au/v1/"
@@ -22,12 +23,18 @@ urlpatterns = [
     path(CDR + "common/", include(customer_urls)),
     path(CDR + "discovery/", include(discovery_urls)),
     path(CDR + "admin/", include(cdr_admin_urls)),
+    # Staff single sign-on exists only when configured (security/staff_sso).
+    *([path("staff-sso/", include("security.staff_sso.urls"))] if sso_enabled() else []),
+    # The staff console's own pages (unmask), before the admin's catch-all app URLs.
+    path("admin/staff/", include("security.staff.urls")),
     path("admin/", admin.site.urls),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
     path("mock-register/", include("bank.register_mock.urls")),
     # The customer's consent pages (CONSENT_START_PATH in security/oauth/views/authorize.py).
     path("consent/", include("security.consent.urls")),
+    # The customer's data-sharing dashboard (public listener, like the consent pages).
+    path("dashboard/", include("security.dashboard.urls")),
     # The authorization server sits at the issuer's root (discovery, JWKS, PAR, token...).
     path("", include(oauth_urls)),
 ]

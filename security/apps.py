@@ -20,6 +20,7 @@ class SecurityConfig(AppConfig):
 
 
 class AuditedAdminConfig(AdminConfig):
-    """django.contrib.admin whose `admin.site` audits every write (security/admin_audit.py)."""
+    """django.contrib.admin whose `admin.site` audits every write (security/admin_audit.py)
+    and admits only staff signed in with a second factor (security/staff/site.py)."""
 
-    default_site = "security.admin_audit.AuditedAdminSite"
+    default_site = "security.staff.site.StaffAdminSite"

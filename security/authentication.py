@@ -19,6 +19,7 @@ from oauth2_provider.settings import oauth2_settings
 from rest_framework.request import Request
 
 from security.consent.access import access_context_resolve
+from security.dashboard.usage import arrangement_usage_record
 from security.fapi_headers import fapi_headers_parse
 from security.interaction import principal_bind
 from security.mtls import presented_certificate_thumbprint
@@ -57,6 +58,8 @@ class CdrTokenAuthentication(OAuth2Authentication):
             presented_thumbprint=presented_certificate_thumbprint(request._request.META),
         )
         principal_bind(client=context.software_product_id, customer_id=context.customer_id)
+        # For the customer's dashboard; at most one write a minute (security/dashboard/usage.py).
+        arrangement_usage_record(arrangement_pk=context.arrangement_pk)
         request.cdr = context  # type: ignore[attr-defined]
         # The Django request carries it too, for middleware (request log, metrics, limits).
         request._request.cdr = context  # type: ignore[attr-defined]

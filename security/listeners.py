@@ -44,6 +44,8 @@ MTLS_PREFIXES = (
     "/cds-au/v1/admin/",
     "/register/",
     "/admin/",
+    # Staff single sign-on, beside the admin it signs in to.
+    "/staff-sso/",
 )
 #: Served on both listeners.
 SHARED_PREFIXES = ("/static/", "/health/")

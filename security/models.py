@@ -51,6 +51,7 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
+        permissions = [("verify_audit_chain", "Can see and run the audit chain verification")]
         indexes = [
             models.Index(fields=["subject_type", "subject_id"]),
             # The detector's windows: one event type over the last minutes.

@@ -254,3 +254,14 @@ def real_rate_limits(settings: Any) -> Any:
     yield settings
     store.cache_clear()
     rate_limit_overrides_forget()
+
+
+@pytest.fixture
+def admin_client(db: Any, admin_user: Any) -> Client:
+    """pytest-django's admin_client, signed in as the staff sign-in leaves a session (password
+    and second factor): the console admits no session without one (security/staff/site.py)."""
+    from tests.staff.helpers import staff_session_with_second_factor
+
+    client = Client()
+    staff_session_with_second_factor(client, admin_user)
+    return client

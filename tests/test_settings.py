@@ -145,3 +145,22 @@ def test_missing_public_base_url_fails_the_ordinary_check(settings):
 
     settings.BANK_PUBLIC_BASE_URL = ""
     assert [e.id for e in check_public_base_url(None)] == ["bank.E000"]
+
+
+@pytest.mark.parametrize(("listener", "session", "csrf"), [
+    ("public", "__Host-session", "__Host-csrftoken"),
+    ("mtls", "__Host-staff-session", "__Host-staff-csrftoken"),
+])
+def test_each_listener_has_its_own_cookies(listener, session, csrf):
+    """One host name, two ports: the customer pages and the staff console must not share (and
+    rotate or flush) each other's session and CSRF cookies."""
+    env = {**GOOD_PROD_ENV, "BANK_LISTENER": listener}
+    clean_env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BANK_"))
+                 and k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}}
+    clean_env.update(env, DJANGO_SETTINGS_MODULE="bank.settings.prod")
+    code = ("import django; django.setup(); from django.conf import settings; "
+            "print(settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean_env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [session, csrf]

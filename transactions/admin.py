@@ -1,17 +1,22 @@
 """Staff console for transactions and payment arrangements.
 
 The transaction table holds millions of rows: no full COUNT(*) on the changelist, no facet
-counts, foreign keys as raw ids, and search only by exact id / account id / MCC (the text
-columns are sensitive and not indexed). Account numbers appear masked, never raw.
+counts, foreign keys as raw ids, and search only by exact id / account id / MCC, or an
+account number through its blind index (the text columns are encrypted). Account numbers
+appear masked, never raw; every encrypted column is masked for staff who only view
+(security/admin_masking.py).
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
+from accounts.models import Account
 from bank.api.formatting import amount_string, masked_account_number
+from security.admin_masking import MaskedFieldsMixin
+from security.encryption.fields import blind_index
 from transactions import models
 
 
@@ -32,7 +37,7 @@ def _masked(account: object) -> str:
 
 
 @admin.register(models.Transaction)
-class TransactionAdmin(NumericSearchMixin, admin.ModelAdmin):
+class TransactionAdmin(MaskedFieldsMixin, NumericSearchMixin, admin.ModelAdmin):
     list_display = [
         "id", "account_id", "masked_account", "status", "type", "amount_display",
         "merchant_category_code", "execution_date_time", "posting_date_time",
@@ -41,7 +46,8 @@ class TransactionAdmin(NumericSearchMixin, admin.ModelAdmin):
     list_select_related = ["account"]
     date_hierarchy = "execution_date_time"
     search_fields = ["=id", "=account__id", "=merchant_category_code"]
-    search_help_text = "Transaction id, account id or a four-digit merchant category code."
+    search_help_text = ("Transaction id, account id, a four-digit merchant category code, or "
+                        "an account number (exact).")
     raw_id_fields = ["account", "instalment_plan"]
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
@@ -52,13 +58,25 @@ class TransactionAdmin(NumericSearchMixin, admin.ModelAdmin):
     def masked_account(self, obj: models.Transaction) -> str:
         return _masked(obj.account)
 
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if not term.isdigit():
+            return found, duplicates
+        # An account number, matched through the account's blind index, never by value.
+        by_number = Q(account__account_number_index=blind_index(Account, "account_number",
+                                                                 term))
+        return found | queryset.filter(by_number), duplicates
+
     @admin.display(description="Amount", ordering="amount")
     def amount_display(self, obj: models.Transaction) -> str | None:
         return amount_string(obj.amount)
 
 
 @admin.register(models.Payee)
-class PayeeAdmin(NumericSearchMixin, admin.ModelAdmin):
+class PayeeAdmin(MaskedFieldsMixin, NumericSearchMixin, admin.ModelAdmin):
     list_display = ["id", "customer_id", "payee_type", "creation_date"]
     list_filter = ["payee_type", "domestic_account_utype"]
     search_fields = ["=id", "=customer__id"]
@@ -67,7 +85,7 @@ class PayeeAdmin(NumericSearchMixin, admin.ModelAdmin):
 
 
 @admin.register(models.DirectDebit)
-class DirectDebitAdmin(NumericSearchMixin, admin.ModelAdmin):
+class DirectDebitAdmin(MaskedFieldsMixin, NumericSearchMixin, admin.ModelAdmin):
     list_display = ["id", "account_id", "masked_account", "last_debit_date_time", "amount"]
     list_filter = [("last_debit_date_time", admin.DateFieldListFilter)]
     list_select_related = ["account"]
@@ -84,14 +102,14 @@ class DirectDebitAdmin(NumericSearchMixin, admin.ModelAdmin):
         return amount_string(obj.last_debit_amount)
 
 
-class PaymentSetInline(admin.TabularInline):
+class PaymentSetInline(MaskedFieldsMixin, admin.TabularInline):
     model = models.ScheduledPaymentSet
     extra = 0
     raw_id_fields = ["to_account", "to_payee"]
 
 
 @admin.register(models.ScheduledPayment)
-class ScheduledPaymentAdmin(NumericSearchMixin, admin.ModelAdmin):
+class ScheduledPaymentAdmin(MaskedFieldsMixin, NumericSearchMixin, admin.ModelAdmin):
     list_display = [
         "id", "from_account_id", "masked_account", "status", "recurrence_utype",
         "next_payment_date",
@@ -114,7 +132,7 @@ class ScheduleInline(admin.TabularInline):
 
 
 @admin.register(models.InstalmentPlan)
-class InstalmentPlanAdmin(NumericSearchMixin, admin.ModelAdmin):
+class InstalmentPlanAdmin(MaskedFieldsMixin, NumericSearchMixin, admin.ModelAdmin):
     list_display = [
         "id", "account_id", "masked_account", "status", "amount", "duration",
         "instalment_interval", "creation_date",

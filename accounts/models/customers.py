@@ -101,6 +101,7 @@ class Customer(EncryptedModel):
 
     class Meta:
         ordering = ["id"]
+        permissions = [("lock_customer", "Can lock or unlock a customer's login")]
         constraints = [
             models.CheckConstraint(
                 condition=choices_check("customer_type", choices.CustomerType),

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "security.recipients.apps.RecipientsConfig",
     "security.consent.apps.ConsentConfig",
     "security.login.apps.LoginConfig",
+    "security.dashboard.apps.DashboardConfig",
+    "security.staff_sso.apps.StaffSsoConfig",
     "security.encryption.apps.EncryptionConfig",
     "security.throttling.apps.ThrottlingConfig",
     "security.oauth.apps.OAuthConfig",
@@ -60,9 +62,18 @@ INSTALLED_APPS = [
     "bank.metrics.apps.MetricsConfig",
     "security.monitoring.apps.MonitoringConfig",
     "bank.register_mock.apps.RegisterMockConfig",
+    # Staff sign-in with a TOTP second factor, the admin's MFA gate, roles, unmasking.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "security.staff.apps.StaffConfig",
 ]
 
 AUTH_USER_MODEL = "accounts.User"
+# ModelBackend first (passwords); the staff SSO backend answers only an OIDC callback.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "security.staff_sso.backends.StaffOidcBackend",
+]
 
 # MIDDLEWARE ---------------------------------------------------------------------------
 MIDDLEWARE = [
@@ -92,6 +103,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the TOTP device this session was verified with (staff).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -99,7 +112,8 @@ MIDDLEWARE = [
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Before the apps': the staff SSO link under the staff login form (security/staff_sso).
+        "DIRS": [VAR_DIR.parent / "security" / "staff_sso" / "overrides"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -263,6 +277,12 @@ BANK_REQUIRE_CERTIFICATE_BOUND_TOKENS = True
 # per listener: gunicorn terminating TLS, `python -m bank.serve`, or one gunicorn per nginx
 # server block) or "all" (dev and test only: one process, every endpoint).
 BANK_LISTENER = env.str("BANK_LISTENER", default="all")
+# Each listener its own cookies: both listeners answer on one host name (different ports), and
+# cookies ignore ports, so with one name the customer pages and the staff console would rotate
+# or flush each other's session and CSRF cookies (independent review of issue 9).
+if BANK_LISTENER == "mtls":
+    SESSION_COOKIE_NAME = "__Host-staff-session"
+    CSRF_COOKIE_NAME = "__Host-staff-csrftoken"
 # The reverse proxy's forwarded client certificate (security/mtls.py): the WSGI environ key
 # of its header (e.g. HTTP_X_SSL_CLIENT_CERT) and the proxy addresses it is believed from,
 # only in the mTLS listener's process. Both empty: only a certificate on gunicorn's own TLS
@@ -427,6 +447,67 @@ BANK_OTP_FROM_EMAIL = env.str("BANK_OTP_FROM_EMAIL", default="no-reply@demobank.
 # Codes one customer login may be sent per hour, across all its consent flows.
 BANK_OTP_MAX_PER_HOUR = env.int("BANK_OTP_MAX_PER_HOUR", default=10)
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+# STAFF SINGLE SIGN-ON (security/staff_sso, mozilla-django-oidc) ------------------------
+# https://mozilla-django-oidc.readthedocs.io/en/stable/settings.html
+# Off (no URLs) until the issuer, client and endpoints are all set.
+BANK_STAFF_OIDC_ISSUER = env.str("BANK_STAFF_OIDC_ISSUER", default="")
+OIDC_RP_CLIENT_ID = env.str("BANK_STAFF_OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("BANK_STAFF_OIDC_CLIENT_SECRET", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("BANK_STAFF_OIDC_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("BANK_STAFF_OIDC_TOKEN_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("BANK_STAFF_OIDC_JWKS_ENDPOINT", default="")
+# Staff are matched by the ID token's iss + sub alone: no userinfo call.
+OIDC_OP_USER_ENDPOINT = ""
+# Asymmetric only: "none" and HS* are refused at start (security/staff_sso/checks.py).
+BANK_STAFF_OIDC_SIGNING_ALGORITHMS = env.list(
+    "BANK_STAFF_OIDC_SIGNING_ALGORITHMS", default=["RS256", "PS256", "ES256"])
+# The library checks one algorithm; our backend checks the list (backends.py).
+OIDC_RP_SIGN_ALGO = (BANK_STAFF_OIDC_SIGNING_ALGORITHMS or ["RS256"])[0]
+OIDC_RP_SCOPES = env.str("BANK_STAFF_OIDC_SCOPES", default="openid")
+# The ID token must show MFA: `amr` holds one of these (RFC 8176) or `acr` is one of them.
+# Empty (any IdP sign-in counts as the second factor) is a start-up error outside dev/test.
+BANK_STAFF_OIDC_MFA_VALUES = env.list("BANK_STAFF_OIDC_MFA_VALUES",
+                                      default=["mfa", "otp", "hwk", "swk"])
+# Clock skew allowed on exp / iat / auth_time, and how fresh a step-up's auth_time must be.
+BANK_STAFF_OIDC_LEEWAY_SECONDS = env.int("BANK_STAFF_OIDC_LEEWAY_SECONDS", default=30)
+BANK_STAFF_OIDC_STEP_UP_MAX_AGE_SECONDS = env.int(
+    "BANK_STAFF_OIDC_STEP_UP_MAX_AGE_SECONDS", default=120)
+# The IdP's keys are cached this long; an unknown kid refetches at most once a minute.
+BANK_STAFF_OIDC_JWKS_CACHE_SECONDS = env.int("BANK_STAFF_OIDC_JWKS_CACHE_SECONDS", default=3600)
+BANK_STAFF_OIDC_TOKEN_USE_BASIC_AUTH = env.bool("BANK_STAFF_OIDC_TOKEN_USE_BASIC_AUTH",
+                                                default=True)
+OIDC_TOKEN_USE_BASIC_AUTH = BANK_STAFF_OIDC_TOKEN_USE_BASIC_AUTH
+# A CA bundle for the IdP's TLS (True: the system's), and never wait on it for long.
+OIDC_VERIFY_SSL = env.str("BANK_STAFF_OIDC_CA_BUNDLE", default="") or True
+OIDC_TIMEOUT = 10
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+# Never: a member of staff exists only because the bank created and mapped them.
+OIDC_CREATE_USER = False
+OIDC_STORE_ACCESS_TOKEN = False
+OIDC_STORE_ID_TOKEN = False
+OIDC_AUTHENTICATION_CALLBACK_URL = "staff_sso:callback"
+LOGIN_REDIRECT_URL = "/admin/"
+
+# STAFF CONSOLE (security/staff) --------------------------------------------------------
+# The admin admits active staff whose session carries a second factor (TOTP, django-otp, or
+# the corporate OIDC sign-in). Idle sessions end after BANK_STAFF_IDLE_SECONDS (sliding),
+# every session after BANK_STAFF_SESSION_MAX_SECONDS; unmasking a sensitive field asks for
+# the second factor again when the last one is older than BANK_STAFF_STEP_UP_SECONDS.
+BANK_STAFF_IDLE_SECONDS = env.int("BANK_STAFF_IDLE_SECONDS", default=15 * 60)
+BANK_STAFF_SESSION_MAX_SECONDS = env.int("BANK_STAFF_SESSION_MAX_SECONDS", default=8 * 3600)
+BANK_STAFF_STEP_UP_SECONDS = env.int("BANK_STAFF_STEP_UP_SECONDS", default=300)
+# Failed staff sign-ins are capped per (username, source) and per username in
+# security/staff/limits.py; unmasks and console searches per member of staff are token
+# buckets in the rate limiter's store (fail closed).
+BANK_STAFF_SEARCH_PER_USER = ("60/h", 20)
+BANK_STAFF_UNMASK_PER_USER = ("30/h", 10)
+# django-otp: the issuer shown in authenticator apps; one step of clock drift either way;
+# failed codes lock a device for 1, 2, 4... seconds (ThrottlingMixin).
+OTP_TOTP_ISSUER = BANK_BRAND_NAME
+OTP_TOTP_THROTTLE_FACTOR = 1
 
 # OAUTH 2 (django-oauth-toolkit) -------------------------------------------------------
 # https://django-oauth-toolkit.readthedocs.io/en/latest/settings.html

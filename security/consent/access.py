@@ -78,8 +78,10 @@ def _context_checked(
         raise errors.AdrStatusNotActiveError(
             f"Data recipient status: {product.recipient.status}", reason="recipient_inactive")
     if not product.is_active:
+        # A local suspension leaves the register's status ACTIVE: say which it is.
+        status = "SUSPENDED" if product.suspended_locally else product.status
         raise errors.AdrStatusNotActiveError(
-            f"Software product status: {product.status}", reason="product_inactive")
+            f"Software product status: {status}", reason="product_inactive")
 
     if arrangement.status == ArrangementStatus.REVOKED:
         raise errors.RevokedConsentError("The consent has been revoked.", reason="consent_revoked")

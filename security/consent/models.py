@@ -63,9 +63,13 @@ class Arrangement(models.Model):
     # sets it); a row without an end is treated as expired (fail closed).
     sharing_expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # When a resource call last used one of its tokens, to the minute (shown on the customer's
+    # dashboard): security.dashboard.usage writes it at most once a minute per arrangement.
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [("revoke_arrangement", "Can revoke an arrangement from the console")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=ArrangementStatus.values), name="arrangement_status_valid"

@@ -39,6 +39,7 @@ class DataKey(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [("rotate_keys", "Can start a data key rotation from the console")]
         constraints = [
             models.CheckConstraint(condition=Q(state__in=[
                 "ACTIVE", "DECRYPT_ONLY", "RETIRED", "DESTROYED"]), name="datakey_state_valid"),

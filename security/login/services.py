@@ -133,6 +133,9 @@ class OtpPurpose:
 
     software_product_name: str
     recipient_name: str
+    #: What the code does, when it is not sharing with a recipient (the customer's
+    #: data-sharing dashboard): "manage your data sharing".
+    use: str = ""
 
 
 def identifier_digest(identifier: str) -> str:
@@ -351,15 +354,20 @@ def _plain(name: str, limit: int = 80) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def _sharing_with(purpose: OtpPurpose) -> str:
+    return (f"share your data with {_plain(purpose.software_product_name)} "
+            f"({_plain(purpose.recipient_name)})")
+
+
 def _message(address: str, code: str, purpose: OtpPurpose) -> OtpMessage:
     minutes = int(OTP_LIFETIME.total_seconds() // 60)
     return OtpMessage(
         to=address,
-        subject="Your one-time code to share your data",
+        subject=f"Your one-time code to {purpose.use or 'share your data'}",
         body=(
             f"Your one-time code is {code}\n\n"
-            f"Use it to share your data with {_plain(purpose.software_product_name)} "
-            f"({_plain(purpose.recipient_name)}) under the Consumer Data Right. It expires in "
+            f"Use it to {purpose.use or _sharing_with(purpose)} "
+            "under the Consumer Data Right. It expires in "
             f"{minutes} minutes and works only once.\n\n"
             "Never tell anyone this code, including anyone who says they are from the bank. "
             "If you did not ask to share your data, do not use it and let us know.\n"

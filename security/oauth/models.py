@@ -52,6 +52,8 @@ class ClientRegistration(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        permissions = [("revoke_clientregistration",
+                        "Can end a client's registration and every token it holds")]
         constraints = [
             # CDS: no multiple active registrations per software product.
             models.UniqueConstraint(

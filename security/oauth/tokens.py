@@ -460,6 +460,10 @@ def _live_refresh_token(
     now = timezone.now()
     if context.expires_at <= now or not _arrangement_usable(context.arrangement, now):
         return None
+    # A product suspended (by the register or locally by staff) is refused here too, so
+    # introspection reports its refresh tokens inactive and refresh fails.
+    if not context.arrangement.software_product.is_active:
+        return None
     return refresh, context
 
 

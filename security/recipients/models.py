@@ -70,10 +70,15 @@ class SoftwareProduct(models.Model):
         blank=True,
         related_name="software_product",
     )
+    # The bank's own stop, set by staff: the Register poll rewrites `status`, so a local
+    # suspension kept there would be undone within one poll.
+    suspended_locally = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name", "id"]
+        permissions = [("suspend_softwareproduct",
+                        "Can suspend or reactivate a software product at this bank")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=SoftwareProductStatus.values),
@@ -88,5 +93,6 @@ class SoftwareProduct(models.Model):
     def is_active(self) -> bool:
         return (
             self.status == SoftwareProductStatus.ACTIVE
+            and not self.suspended_locally
             and self.recipient.status == RecipientStatus.ACTIVE
         )

@@ -53,6 +53,12 @@ VIEW_OPERATIONS: dict[str, Operation | dict[str | None, Operation]] = {
     "consent:accounts": Operation.CONSENT_PAGE,
     "consent:confirm": Operation.CONSENT_PAGE,
     "consent:cancel": Operation.CONSENT_PAGE,
+    "dashboard:login": {"POST": Operation.LOGIN, None: Operation.CONSENT_PAGE},
+    "dashboard:code": {"POST": Operation.OTP, None: Operation.CONSENT_PAGE},
+    "dashboard:arrangements": Operation.CONSENT_PAGE,
+    "dashboard:arrangement": Operation.CONSENT_PAGE,
+    "dashboard:stop": Operation.CONSENT_PAGE,
+    "dashboard:logout": Operation.CONSENT_PAGE,
     "oauth:par": Operation.PAR,
     "oauth:token": Operation.TOKEN,
     "oauth:introspect": Operation.CLIENT_CALL,
@@ -62,6 +68,10 @@ VIEW_OPERATIONS: dict[str, Operation | dict[str | None, Operation]] = {
     "oauth:register": Operation.REGISTRATION,
     "oauth:register-detail": Operation.REGISTRATION,
     "admin:login": {"POST": Operation.STAFF_LOGIN},
+    # Staff SSO: each request starts or finishes a sign-in (a token request to the IdP).
+    "staff_sso:authenticate": Operation.STAFF_LOGIN,
+    "staff_sso:callback": Operation.STAFF_LOGIN,
+    "staff_sso:step_up": Operation.STAFF_LOGIN,
 }
 _HTML = frozenset({Operation.AUTHORIZE, Operation.CONSENT_PAGE, Operation.LOGIN, Operation.OTP,
                    Operation.STAFF_LOGIN})

@@ -7,6 +7,7 @@ from django.urls import reverse
 from accounts.models import User
 from bank.discovery.models import Incident, Outage
 from security.models import AuditEvent
+from tests.staff.helpers import staff_session_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def staff_client() -> tuple[Client, User]:
     user = User.objects.create_superuser("ops", password="a-long-admin-password-1")
     client = Client()
-    client.force_login(user)
+    staff_session_with_second_factor(client, user)
     return client, user
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from security.models import AuditEvent
 from security.monitoring.models import Alert
+from tests.staff.helpers import staff_session_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def _alert(**fields: Any) -> Alert:
 
 def _client(user: User) -> Client:
     client = Client()
-    client.force_login(user)
+    staff_session_with_second_factor(client, user)
     return client
 
 

@@ -83,7 +83,7 @@ def test_introspection_describes_the_callers_live_refresh_token(bank, client_app
 
 @pytest.mark.parametrize("case", ["access_token", "id_token", "unknown", "other_client",
                                   "expired", "arrangement_revoked", "arrangement_expired",
-                                  "revoked_token"])
+                                  "revoked_token", "product_suspended_locally"])
 def test_introspection_says_inactive_for_anything_else(bank, make_client, case):
     owner, other = make_client(), make_client(name="Other App")
     body = tokens_for(owner)
@@ -103,6 +103,10 @@ def test_introspection_says_inactive_for_anything_else(bank, make_client, case):
             sharing_expires_at=timezone.now() - timedelta(seconds=1))
     elif case == "revoked_token":
         RefreshToken.objects.update(revoked=timezone.now())
+    elif case == "product_suspended_locally":
+        from security.recipients.models import SoftwareProduct
+
+        SoftwareProduct.objects.update(suspended_locally=True)
     response = introspect(caller, token)
     assert response.status_code == 200
     assert response.json() == {"active": False}

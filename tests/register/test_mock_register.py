@@ -25,6 +25,7 @@ from bank.register_mock.models import (
 from security.oauth.jose import keyset, verify
 from tests.register.harness import REGISTER_BASE, REGISTER_TOKEN_URL
 from tests.register.schema import assert_register_body
+from tests.staff.helpers import staff_session_with_second_factor
 
 V1 = "/mock-register/cdr-register/v1"
 
@@ -324,7 +325,7 @@ def staff_client(db) -> Client:
     user = get_user_model().objects.create_superuser("register-admin", "a@example.test",
                                                      "a-long-test-password")
     client = Client()
-    client.force_login(user)
+    staff_session_with_second_factor(client, user)
     return client
 
 

@@ -9,11 +9,12 @@ from accounts.models import User
 from security.consent.models import ArrangementStatus
 from security.models import AuditEvent
 from tests.conftest import assert_cdr_error
+from tests.staff.helpers import staff_session_with_second_factor
 
 
 def _staff() -> Client:
     client = Client()
-    client.force_login(User.objects.get(username="bank-admin"))
+    staff_session_with_second_factor(client, User.objects.get(username="bank-admin"))
     return client
 
 
@@ -36,8 +37,13 @@ def test_staff_cannot_edit_or_delete_but_can_revoke(grant, cdr):
     assert staff.post(change, {"status": "ACTIVE"}, secure=True).status_code == 403
     assert staff.get(reverse("admin:consent_arrangement_delete", args=[g.arrangement.pk]),
                      secure=True).status_code == 403
-    response = staff.post(reverse("admin:consent_arrangement_changelist"),
-                          {"action": "revoke", "_selected_action": [g.arrangement.pk]}, secure=True)
+    changelist = reverse("admin:consent_arrangement_changelist")
+    action = {"action": "revoke", "_selected_action": [g.arrangement.pk]}
+    # First a confirmation page that changes nothing, then the revocation.
+    assert staff.post(changelist, action, secure=True).status_code == 200
+    g.arrangement.refresh_from_db()
+    assert g.arrangement.status == ArrangementStatus.ACTIVE
+    response = staff.post(changelist, {**action, "confirm": "yes"}, secure=True)
     assert response.status_code == 302
     g.arrangement.refresh_from_db()
     assert g.arrangement.status == ArrangementStatus.REVOKED

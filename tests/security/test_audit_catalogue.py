@@ -52,7 +52,7 @@ CATALOGUE: dict[str, list[tuple[str, str]]] = {
         ("INPUT_REJECTED", "tests/resources/test_refusal_audit.py::test_malformed_input_is_audited_as_input_rejected")],
     "admin actions (before/after, sensitive fields masked)": [
         ("ADMIN_OBJECT_CHANGED", "tests/security/test_admin_audit.py::test_customer_change_records_before_and_after_with_personal_data_masked"),
-        ("ADMIN_OBJECT_ADDED", "tests/security/test_admin_audit.py::test_customer_add_records_what_was_set_with_personal_data_masked"),
+        ("ADMIN_OBJECT_ADDED", "tests/security/test_admin_audit.py::test_an_object_added_in_the_console_records_what_was_set"),
         ("ADMIN_OBJECT_DELETED", "tests/security/test_admin_audit.py::test_customer_delete_records_the_row_as_it_was_with_personal_data_masked"),
         ("ADMIN_ACTION_RUN", "tests/security/test_admin_audit.py::test_an_admin_action_is_recorded_with_what_it_ran_on")],
     "key events": [

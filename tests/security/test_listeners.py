@@ -25,6 +25,12 @@ ROUTES = {
     "consent/<str:handle>/accounts": "public",
     "consent/<str:handle>/confirm": "public",
     "consent/<str:handle>/cancel": "public",
+    "dashboard/": "public",
+    "dashboard/login": "public",
+    "dashboard/login/code": "public",
+    "dashboard/logout": "public",
+    "dashboard/arrangements/<int:pk>": "public",
+    "dashboard/arrangements/<int:pk>/stop": "public",
     "cds-au/v1/banking/accounts": "mtls",
     "cds-au/v1/banking/accounts/balances": "mtls",
     "cds-au/v1/banking/accounts/<str:account_id>": "mtls",
@@ -51,6 +57,10 @@ ROUTES = {
     "userinfo": "mtls",
     "register": "mtls",
     "register/<str:client_id>": "mtls",
+    # Staff SSO (present when configured; tests/staff_sso checks them there too).
+    "staff-sso/authenticate/": "mtls",
+    "staff-sso/callback/": "mtls",
+    "staff-sso/step-up/": "mtls",
     "health/live": None,
     "health/ready": None,
 }

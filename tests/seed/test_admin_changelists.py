@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Account, User
+from tests.staff.helpers import staff_session_with_second_factor
 from transactions.models import Payee
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +26,7 @@ def staff_client(tmp_path: Path) -> Client:
     call_command("seed_demo", transactions_per_account=5, customers=2,
                  credentials_file=tmp_path / "creds.json", stdout=io.StringIO())
     client = Client()
-    client.force_login(User.objects.get(username="bank-admin"))
+    staff_session_with_second_factor(client, User.objects.get(username="bank-admin"))
     return client
 
 

@@ -250,7 +250,20 @@ def test_credentials_file_is_private_and_logins_work(tmp_path: Path, seeded_smal
         assert user is not None, login["username"]
         if login["customer_type"] == "staff":
             assert user.is_staff and user.is_superuser and user.customer_id is None
+            # The console's second factor: a TOTP device, its URI only in this 0600 file,
+            # and `staff_totp code` (dev/test only) prints the code that signs in.
+            from django_otp.plugins.otp_totp.models import TOTPDevice
+
+            from security.staff.totp import staff_totp_verify
+
+            device = TOTPDevice.objects.get(user=user)
+            assert login["totp_uri"] == device.config_url
+            assert login["totp_uri"] not in seeded_small
+            out = io.StringIO()
+            call_command("staff_totp", "code", login["username"], stdout=out)
+            assert staff_totp_verify(user=user, code=out.getvalue().strip())[0] == device
         else:
+            assert "totp_uri" not in login
             assert user.customer.customer_type == login["customer_type"]
     for login in logins:
         assert login["password"] not in seeded_small

@@ -49,7 +49,10 @@ class Command(BaseCommand):
             "",
         ]
         if staff:
-            lines.append(f"  Staff login  {staff[0]['username']} (password in {credentials_file})")
+            lines.append(f"  Staff login  {staff[0]['username']} (password in {credentials_file});"
+                         " second factor: `make demo-staff-code`")
+            lines.append("               prints the current code (or add the login's totp_uri to"
+                         " an authenticator app)")
         for customer in customers[:6]:
             lines.append(
                 f"  Customer     {customer['username']:<12} {customer.get('customer_type', '')}"

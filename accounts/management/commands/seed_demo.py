@@ -103,7 +103,8 @@ class Command(BaseCommand):
             "as_of": as_of.isoformat(),
             "logins": [
                 {"username": cred.username, "password": cred.password,
-                 "customer_type": cred.customer_type, "name": cred.name}
+                 "customer_type": cred.customer_type, "name": cred.name,
+                 **_staff_second_factor(cred)}
                 for cred in result.credentials
             ],
         })
@@ -111,3 +112,18 @@ class Command(BaseCommand):
         for name, count in result.counts.items():
             self.stdout.write(f"  {name:<20} {count:>10,}")
         self.stdout.write(f"Logins (usernames and passwords) written to {path} (mode 0600).")
+
+
+def _staff_second_factor(credential: Any) -> dict[str, str]:
+    """The demo staff login's TOTP device (the console admits no one without a second
+    factor): its otpauth URI for an authenticator app, or `make demo-staff-code`."""
+    if credential.customer_type != "staff":
+        return {}
+    from django.contrib.auth import get_user_model
+
+    from security.staff.services import staff_totp_enrol
+
+    user = get_user_model().objects.get(username=credential.username)
+    return {"totp_uri": staff_totp_enrol(user=user, replace=True,
+                                         actor=Actor.system("seed_demo"))}
+

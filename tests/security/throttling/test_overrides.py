@@ -12,6 +12,7 @@ from security.recipients.models import DataRecipient, SoftwareProduct
 from security.throttling.limits import Limit
 from security.throttling.models import RateLimitOverride
 from security.throttling.selectors import rate_limit_overrides_for
+from tests.staff.helpers import staff_session_with_second_factor
 
 
 @pytest.fixture
@@ -64,7 +65,7 @@ def test_valid_overrides_reach_the_limiter(product):
 def test_staff_changes_in_the_admin_are_audited_with_before_and_after(product):
     staff = User.objects.create_superuser("root", "root@bank.example", "a-long-password-1")
     client = Client()
-    client.force_login(staff)
+    staff_session_with_second_factor(client, staff)
     add = client.post("/admin/throttling/ratelimitoverride/add/", {
         "software_product": product.pk, "rule": "software_product", "rate": "80/s",
         "burst": "160", "reason": "a big recipient"})
@@ -91,7 +92,7 @@ def test_staff_changes_in_the_admin_are_audited_with_before_and_after(product):
 def test_the_admin_refuses_an_unknown_rule(product):
     staff = User.objects.create_superuser("root", "root@bank.example", "a-long-password-1")
     client = Client()
-    client.force_login(staff)
+    staff_session_with_second_factor(client, staff)
     response = client.post("/admin/throttling/ratelimitoverride/add/", {
         "software_product": product.pk, "rule": "made_up", "rate": "80/s", "reason": "x"})
     assert response.status_code == 200

@@ -1,0 +1,104 @@
+"""A member of staff signs in to the staff console with password and TOTP code in headless
+Chromium, on the live bank's mTLS listener (Chromium presents the demo client certificate
+through Playwright's `client_certificates`). The code is computed here from the secret that
+`manage.py staff_totp enrol` wrote, as an authenticator app would.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import struct
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from tests.conftest import CHROMIUM
+from tests.e2e.conftest import LiveBank
+
+if TYPE_CHECKING:  # Playwright is imported when a test runs: without it they are left out.
+    from playwright.sync_api import Browser
+
+pytestmark = pytest.mark.browser
+
+STAFF = "e2e-staff"
+PASSWORD = "e2e staff password not reused 7"
+
+
+def _totp_now(uri: str) -> str:
+    """RFC 6238 (SHA-1, 30 s, 6 digits) from an otpauth:// URI."""
+    secret = parse_qs(urlsplit(uri).query)["secret"][0]
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    counter = struct.pack(">Q", int(time.time()) // 30)
+    digest = hmac.new(key, counter, hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    number = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    return f"{number % 1_000_000:06d}"
+
+
+def _spki_hash(cert_pem: bytes) -> str:
+    public_key = x509.load_pem_x509_certificate(cert_pem).public_key()
+    der = public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+@pytest.fixture(scope="module")
+def browser(live_bank: LiveBank) -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    trust = ("--ignore-certificate-errors-spki-list="
+             + _spki_hash(live_bank.pki.server.cert.read_bytes()))
+    # With client certificates, Playwright's Node driver makes the TLS connection itself and
+    # checks the server against Node's CAs: give it the demo CA (and only that one) too.
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setenv("NODE_EXTRA_CA_CERTS", str(live_bank.ca))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            trust])
+        yield browser
+        browser.close()
+    monkeypatch.undo()
+
+
+def test_staff_signs_in_with_password_and_totp(live_bank: LiveBank, browser: Browser,
+                                               tmp_path_factory: pytest.TempPathFactory) -> None:
+    live_bank.manage("shell", "-c", (
+        "from django.contrib.auth import get_user_model; "
+        f"get_user_model().objects.create_user({STAFF!r}, password={PASSWORD!r}, "
+        "is_staff=True)"))
+    uri_file = tmp_path_factory.mktemp("staff") / "totp.txt"
+    live_bank.manage("staff_totp", "enrol", STAFF, "--uri-file", str(uri_file))
+    uri = uri_file.read_text().strip()
+    certificate = live_bank.pki.client("e2e-staff-browser")
+    context = browser.new_context(client_certificates=[{
+        "origin": live_bank.mtls_url, "certPath": str(certificate.cert),
+        "keyPath": str(certificate.key)}])
+    page = context.new_page()
+
+    first = page.goto(f"{live_bank.mtls_url}/admin/")
+    assert first is not None
+    assert "/admin/login/" in page.url, (first.status, page.content()[:2000])  # no second factor, no console
+
+    page.fill("#id_username", STAFF)
+    page.fill("#id_password", PASSWORD)
+    page.fill("#id_otp_token", "000000" if _totp_now(uri) != "000000" else "111111")
+    page.click("input[type=submit]")
+    error = page.locator("p.errornote").first.inner_text()
+    assert "correct username, password and authentication code" in error
+    assert "/admin/login/" in page.url
+
+    time.sleep(2.1)  # django-otp locks the device for 1 s after a failure
+    page.fill("#id_password", PASSWORD)
+    page.fill("#id_otp_token", _totp_now(uri))
+    page.click("input[type=submit]")
+
+    page.wait_for_url(f"{live_bank.mtls_url}/admin/")
+    assert page.locator("#content h1").inner_text() == "Site administration"
+    context.close()
