@@ -22,6 +22,7 @@ from security.admin_masking import MaskedFieldsMixin, MaskedInline
 from security.audit import Actor, ActorType, audit_record
 from security.encryption.fields import blind_index, normalise_digits
 from security.login.models import LoginThrottle
+from security.staff.search import MIN_TERM_LENGTH, blind_index_search
 
 CUSTOMER_LOGIN_LOCKED = "CUSTOMER_LOGIN_LOCKED"
 CUSTOMER_LOGIN_UNLOCKED = "CUSTOMER_LOGIN_UNLOCKED"
@@ -145,7 +146,10 @@ class CustomerAdmin(MaskedFieldsMixin, admin.ModelAdmin):
         if "@" in term:
             # Exact match through the blind index: the HMAC of the normalised address.
             digest = blind_index(models.CustomerEmailAddress, "address", term)
-            return queryset.filter(email_addresses__address_index=digest).distinct(), True
+            found = blind_index_search(
+                request, model="accounts.customer", kind="email", term=term,
+                run=lambda: queryset.filter(email_addresses__address_index=digest).distinct())
+            return (queryset.none(), False) if found is None else (found, True)
         if term.isdigit():
             return queryset.filter(pk=int(term)), False
         return queryset.none(), False
@@ -326,8 +330,14 @@ class AccountAdmin(MaskedFieldsMixin, admin.ModelAdmin):
             return queryset, False
         if not normalise_digits(term):
             return queryset.none(), False
-        # An account number through its blind index; ids only for a plain number.
-        found = Q(account_number_index=blind_index(models.Account, "account_number", term))
-        if term.isdigit():
-            found |= Q(pk=int(term)) | Q(account_holders__customer__id=int(term))
-        return queryset.filter(found).distinct(), True
+        # Ids for a plain number (not sensitive); an account number through its blind index,
+        # as a limited, audited search (security/staff/search.py).
+        by_id = queryset.filter(Q(pk=int(term)) | Q(account_holders__customer__id=int(term))
+                                ) if term.isdigit() else queryset.none()
+        if len(normalise_digits(term)) < MIN_TERM_LENGTH:
+            return by_id.distinct(), True
+        digest = blind_index(models.Account, "account_number", term)
+        by_number = blind_index_search(
+            request, model="accounts.account", kind="account_number", term=normalise_digits(term),
+            run=lambda: queryset.filter(account_number_index=digest))
+        return (by_id if by_number is None else by_id | by_number).distinct(), True

@@ -10,13 +10,14 @@ appear masked, never raw; every encrypted column is masked for staff who only vi
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.models import Account
 from bank.api.formatting import amount_string, masked_account_number
 from security.admin_masking import MaskedFieldsMixin
 from security.encryption.fields import blind_index
+from security.staff.search import MIN_TERM_LENGTH, blind_index_search
 from transactions import models
 
 
@@ -63,12 +64,17 @@ class TransactionAdmin(MaskedFieldsMixin, NumericSearchMixin, admin.ModelAdmin):
     ) -> tuple[QuerySet, bool]:
         found, duplicates = super().get_search_results(request, queryset, search_term)
         term = search_term.strip()
-        if not term.isdigit():
+        if not term.isdigit() or len(term) < MIN_TERM_LENGTH:
             return found, duplicates
-        # An account number, matched through the account's blind index, never by value.
-        by_number = Q(account__account_number_index=blind_index(Account, "account_number",
-                                                                 term))
-        return found | queryset.filter(by_number), duplicates
+        # An account number, matched through the account's blind index, never by value: the
+        # account ids first (an indexed lookup), then their transactions; limited and
+        # audited (security/staff/search.py).
+        digest = blind_index(Account, "account_number", term)
+        by_number = blind_index_search(
+            request, model="transactions.transaction", kind="account_number", term=term,
+            run=lambda: queryset.filter(account_id__in=list(Account.objects.filter(
+                account_number_index=digest).values_list("pk", flat=True))))
+        return (found, duplicates) if by_number is None else (found | by_number, duplicates)
 
     @admin.display(description="Amount", ordering="amount")
     def amount_display(self, obj: models.Transaction) -> str | None:

@@ -339,3 +339,50 @@ def test_customer_change_page_posts_fewer_fields_than_the_upload_limit(seeded):
     for secret in SECRETS:
         assert secret not in page
     assert 'name="last_name"' not in page and "email_addresses-0-address" not in page
+
+
+# --- searches through blind indexes: limited, audited, never the term -------------------------
+
+
+def _search_events():
+    from security.models import AuditEvent
+
+    return list(AuditEvent.objects.filter(
+        event_type__in=("STAFF_SEARCH_RUN", "STAFF_SEARCH_REFUSED")).order_by("id"))
+
+
+def test_each_blind_index_search_is_audited_without_its_term(staff_with, seeded):
+    from transactions.models import Transaction
+
+    client, user = staff_with("accounts.view_customer", "accounts.view_account",
+                              "transactions.view_transaction")
+    client.get(reverse("admin:accounts_customer_changelist"), {"q": "matilda.w@example.com"})
+    client.get(reverse("admin:accounts_customer_changelist"), {"q": "nobody@example.com"})
+    client.get(reverse("admin:accounts_account_changelist"), {"q": ACCOUNT_NUMBER})
+    client.get(reverse("admin:transactions_transaction_changelist"), {"q": ACCOUNT_NUMBER})
+    events = _search_events()
+    assert [(e.event_type, e.subject_type, e.detail) for e in events] == [
+        ("STAFF_SEARCH_RUN", "accounts.customer", {"kind": "email", "matched": True}),
+        ("STAFF_SEARCH_RUN", "accounts.customer", {"kind": "email", "matched": False}),
+        ("STAFF_SEARCH_RUN", "accounts.account", {"kind": "account_number", "matched": True}),
+        ("STAFF_SEARCH_RUN", "transactions.transaction",
+         {"kind": "account_number",
+          "matched": Transaction.objects.filter(account=seeded["account"]).exists()}),
+    ]
+    assert all(e.actor_id == str(user.pk) for e in events)
+    for event in events:
+        assert "matilda" not in str(event.detail).lower()
+        assert ACCOUNT_NUMBER not in str(event.detail)
+
+
+def test_short_terms_and_too_many_searches_are_refused(staff_with, seeded, settings):
+    client, _ = staff_with("accounts.view_customer")
+    url = reverse("admin:accounts_customer_changelist")
+    assert list(client.get(url, {"q": "a@b.c"}).context["cl"].result_list) == []
+    settings.BANK_RATE_LIMIT_MULTIPLIER = 1
+    settings.BANK_STAFF_SEARCH_PER_USER = ("1/h", 1)
+    assert len(client.get(url, {"q": "matilda.w@example.com"}).context["cl"].result_list) == 1
+    assert list(client.get(url, {"q": "matilda.w@example.com"}).context["cl"].result_list) == []
+    assert [(e.event_type, e.detail.get("reason")) for e in _search_events()] == [
+        ("STAFF_SEARCH_REFUSED", "too_short"), ("STAFF_SEARCH_RUN", None),
+        ("STAFF_SEARCH_REFUSED", "rate_limited")]
