@@ -65,6 +65,36 @@ def arrangements_expire(*, now: datetime) -> int:
     return len(due)
 
 
+def unredeemed_arrangements_expire(*, cutoff: datetime) -> int:
+    """End the arrangements a customer approved but whose code the recipient never redeemed:
+    once the code is purged nothing could ever use them, and the customer's dashboard must not
+    show them as sharing. Only those with no token ever issued; audited."""
+    from oauth2_provider.models import AccessToken, RefreshToken
+
+    from security.oauth.models import GrantContext
+
+    candidates = set(GrantContext.objects.filter(grant__expires__lt=cutoff)
+                     .values_list("arrangement_id", flat=True))
+    ended = 0
+    for pk in candidates:
+        with transaction.atomic():
+            if (AccessToken.objects.filter(binding__arrangement_id=pk).exists()
+                    or RefreshToken.objects.filter(context__arrangement_id=pk).exists()
+                    or GrantContext.objects.filter(arrangement_id=pk,
+                                                   grant__expires__gte=cutoff).exists()):
+                continue
+            if not Arrangement.objects.filter(
+                    pk=pk, status__in=(ArrangementStatus.ACTIVE, ArrangementStatus.PENDING),
+                    token_bindings__isnull=True).update(status=ArrangementStatus.EXPIRED):
+                continue
+            audit.audit_record(
+                actor=audit.Actor.system("unredeemed_arrangements_expire"),
+                event_type=ARRANGEMENT_EXPIRED, subject_type="arrangement", subject_id=pk,
+                arrangement_id=pk, detail={"reason": "code_never_redeemed"})
+            ended += 1
+    return ended
+
+
 def _deleted(queryset: Any) -> int:
     """Rows of the queryset's own model deleted (not the rows cascaded with them)."""
     return int(queryset.delete()[1].get(queryset.model._meta.label, 0))
@@ -138,5 +168,7 @@ def oauth_records_purge() -> dict[str, int]:
             used_at__lt=now - USED_CODE_MEMORY
         ).delete()[0],
         "arrangements_expired": arrangements_expire(now=now),
+        "unredeemed_arrangements_expired": unredeemed_arrangements_expire(
+            cutoff=now - EXPIRED_TOKEN_MEMORY),
         **expired_tokens_purge(now=now),
     }

@@ -81,3 +81,27 @@ def test_expired_sessions_are_cleared(db):
         expire_date=timezone.now() - timedelta(seconds=1))
     oauth_records_purge.delay().get()
     assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]
+
+
+def test_an_approval_whose_code_was_never_redeemed_ends_when_the_code_is_forgotten(
+        bank, client_app):
+    from oauth2_provider.models import Grant
+
+    from tests.oauth.test_token import authorize
+
+    waiting, stale = authorize(client_app), authorize(client_app)
+    Grant.objects.filter(context__arrangement=stale.arrangement).update(
+        expires=timezone.now() - timedelta(days=1, minutes=1))
+    redeemed = tokens_for(client_app)
+
+    counts = oauth_records_purge.delay().get()
+
+    assert counts["unredeemed_arrangements_expired"] == 1 and counts["grants"] == 1
+    statuses = {a.pk: a.status for a in Arrangement.objects.all()}
+    assert statuses[stale.arrangement.pk] == ArrangementStatus.EXPIRED
+    assert statuses[waiting.arrangement.pk] == ArrangementStatus.ACTIVE  # its code is live
+    assert Arrangement.objects.get(cdr_arrangement_id=redeemed["cdr_arrangement_id"]).status \
+        == ArrangementStatus.ACTIVE
+    (event,) = AuditEvent.objects.filter(event_type="ARRANGEMENT_EXPIRED")
+    assert event.detail == {"reason": "code_never_redeemed"}
+    assert oauth_records_purge.delay().get()["unredeemed_arrangements_expired"] == 0
