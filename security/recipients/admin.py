@@ -52,6 +52,31 @@ class DataRecipientAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("legal_entity_name", "legal_entity_id")
     inlines = [SoftwareProductInline]
+    # A recipient is stopped at this bank through its software products (each audited); its
+    # own status is the Register's.
+    actions = ["suspend", "reactivate"]
+
+    def has_suspend_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("recipients.suspend_softwareproduct"))
+
+    def _set(self, request: HttpRequest, queryset: QuerySet[DataRecipient],
+             suspended: bool) -> int:
+        actor = Actor(ActorType.STAFF, str(request.user.pk))
+        products = SoftwareProduct.objects.filter(recipient__in=queryset)
+        return sum(software_product_suspend_locally(product=p, suspended=suspended, actor=actor)
+                   for p in products)
+
+    @admin.action(description="Suspend every software product of the selected recipients at "
+                              "this bank", permissions=["suspend"])
+    def suspend(self, request: HttpRequest, queryset: QuerySet[DataRecipient]) -> None:
+        done = self._set(request, queryset, True)
+        self.message_user(request, f"Suspended {done} software product(s).", messages.SUCCESS)
+
+    @admin.action(description="Lift the bank's suspension of the selected recipients' "
+                              "software products", permissions=["suspend"])
+    def reactivate(self, request: HttpRequest, queryset: QuerySet[DataRecipient]) -> None:
+        done = self._set(request, queryset, False)
+        self.message_user(request, f"Reactivated {done} software product(s).", messages.SUCCESS)
 
 
 @admin.register(SoftwareProduct)

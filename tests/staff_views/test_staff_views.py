@@ -386,3 +386,26 @@ def test_short_terms_and_too_many_searches_are_refused(staff_with, seeded, setti
     assert [(e.event_type, e.detail.get("reason")) for e in _search_events()] == [
         ("STAFF_SEARCH_REFUSED", "too_short"), ("STAFF_SEARCH_RUN", None),
         ("STAFF_SEARCH_REFUSED", "rate_limited")]
+
+
+def test_a_recipient_is_suspended_and_reactivated_through_all_its_products(staff_with, seeded):
+    url = reverse("admin:recipients_datarecipient_changelist")
+    software = seeded["software"]
+    recipient = software.recipient
+    viewer, _ = staff_with("recipients.view_datarecipient")
+    _action(viewer, url, "suspend", [recipient.pk])
+    software.refresh_from_db()
+    assert software.is_active
+
+    security, _ = staff_with("recipients.view_datarecipient",
+                             "recipients.suspend_softwareproduct")
+    assert _action(security, url, "suspend", [recipient.pk]).status_code == 302
+    software.refresh_from_db()
+    assert software.suspended_locally and not software.is_active
+    _action(security, url, "reactivate", [recipient.pk])
+    software.refresh_from_db()
+    assert software.is_active
+    assert list(AuditEvent.objects.filter(event_type__in=(
+        "SOFTWARE_PRODUCT_SUSPENDED", "SOFTWARE_PRODUCT_REACTIVATED")).order_by("id")
+        .values_list("event_type", flat=True)) == [
+        "SOFTWARE_PRODUCT_SUSPENDED", "SOFTWARE_PRODUCT_REACTIVATED"]
