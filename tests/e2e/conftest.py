@@ -10,6 +10,7 @@ talk to it over HTTPS with `requests`/Authlib only.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -19,6 +20,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -149,3 +151,37 @@ def live_bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBank]:
         for server in servers:
             server.wait(timeout=10)
         log.close()
+
+
+@contextlib.contextmanager
+def chromium_for(bank: LiveBank) -> Iterator[Any]:
+    """Headless Debian Chromium that trusts the bank's own server key and nothing else (the
+    demo CA is unknown to it), rather than ignoring every TLS error. With client certificates
+    (Playwright's `client_certificates`), Playwright's Node driver makes the TLS connection
+    itself and checks the server against Node's CAs: it gets the demo CA, and only that one."""
+    import base64
+    import hashlib
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM
+
+    cert = x509.load_pem_x509_certificate(bank.pki.server.cert.read_bytes())
+    spki = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    trust = ("--ignore-certificate-errors-spki-list="
+             + base64.b64encode(hashlib.sha256(spki).digest()).decode())
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setenv("NODE_EXTRA_CA_CERTS", str(bank.ca))
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                trust])
+            try:
+                yield browser
+            finally:
+                browser.close()
+    finally:
+        monkeypatch.undo()

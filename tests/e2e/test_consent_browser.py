@@ -15,8 +15,6 @@ Screenshots of every page go to $BANK_TEST_ARTIFACTS/consent (default var/test-a
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import html
 import json
 import os
@@ -31,12 +29,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from examples.recipient import Recipient
-from tests.conftest import CHROMIUM
-from tests.e2e.conftest import ROOT, LiveBank
+from tests.e2e.conftest import ROOT, LiveBank, chromium_for
 
 if TYPE_CHECKING:  # Playwright is imported when a test runs: without it they are left out.
     from playwright.sync_api import Browser, Page, Route
@@ -77,18 +72,8 @@ def recipient(live_bank: LiveBank) -> Iterator[Recipient]:
 
 @pytest.fixture(scope="module")
 def browser(live_bank: LiveBank) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    # Trust the bank's own server key, and nothing else, rather than ignoring every TLS error:
-    # the live bank's certificate comes from a test CA that Chromium does not know.
-    trust = f"--ignore-certificate-errors-spki-list={_spki_hash(live_bank.pki.server.cert)}"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            trust,
-        ])
+    with chromium_for(live_bank) as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -105,12 +90,6 @@ def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
     yield new
     for context in contexts:
         context.close()
-
-
-def _spki_hash(cert_pem: Path) -> str:
-    cert = x509.load_pem_x509_certificate(cert_pem.read_bytes())
-    spki = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
 
 
 @pytest.fixture(scope="module")

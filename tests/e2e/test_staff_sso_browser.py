@@ -11,8 +11,6 @@ callback, and the sign-in completes only through the callback's same-site bounce
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import subprocess
@@ -23,11 +21,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from tests.conftest import CHROMIUM
-from tests.e2e.conftest import ROOT, LiveBank, Pki, _free_port
+from tests.e2e.conftest import ROOT, LiveBank, Pki, _free_port, chromium_for
 from tests.staff_sso.idp import TestIdp
 
 if TYPE_CHECKING:  # Playwright is imported when a test runs: without it they are left out.
@@ -39,12 +34,6 @@ STAFF = "e2e-sso-staff"
 SUBJECT = "corp-directory-0042"
 CLIENT_ID = "bank-staff-console"
 CLIENT_SECRET = "e2e idp client secret, tests only"  # the test IdP's, nothing real
-
-
-def _spki_hash(cert_pem: bytes) -> str:
-    public_key = x509.load_pem_x509_certificate(cert_pem).public_key()
-    der = public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-    return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
 @pytest.fixture(scope="module")
@@ -111,22 +100,8 @@ def sso_bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveBan
 
 @pytest.fixture(scope="module")
 def browser(sso_bank: tuple[LiveBank, TestIdp]) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    bank, _ = sso_bank
-    # The bank and the IdP both serve the demo server certificate (localhost, 127.0.0.1).
-    trust = "--ignore-certificate-errors-spki-list=" + _spki_hash(bank.pki.server.cert.read_bytes())
-    # With client certificates, Playwright's Node driver makes the TLS connection itself and
-    # checks the server against Node's CAs: give it the demo CA (and only that one) too.
-    monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.setenv("NODE_EXTRA_CA_CERTS", str(bank.ca))
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            trust])
+    with chromium_for(sso_bank[0]) as browser:
         yield browser
-        browser.close()
-    monkeypatch.undo()
 
 
 def _staff_with_identity(bank: LiveBank, idp: TestIdp) -> int:

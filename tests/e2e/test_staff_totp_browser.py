@@ -16,11 +16,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from tests.conftest import CHROMIUM
-from tests.e2e.conftest import LiveBank
+from tests.e2e.conftest import LiveBank, chromium_for
 
 if TYPE_CHECKING:  # Playwright is imported when a test runs: without it they are left out.
     from playwright.sync_api import Browser
@@ -42,29 +39,10 @@ def _totp_now(uri: str) -> str:
     return f"{number % 1_000_000:06d}"
 
 
-def _spki_hash(cert_pem: bytes) -> str:
-    public_key = x509.load_pem_x509_certificate(cert_pem).public_key()
-    der = public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-    return base64.b64encode(hashlib.sha256(der).digest()).decode()
-
-
 @pytest.fixture(scope="module")
 def browser(live_bank: LiveBank) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    trust = ("--ignore-certificate-errors-spki-list="
-             + _spki_hash(live_bank.pki.server.cert.read_bytes()))
-    # With client certificates, Playwright's Node driver makes the TLS connection itself and
-    # checks the server against Node's CAs: give it the demo CA (and only that one) too.
-    monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.setenv("NODE_EXTRA_CA_CERTS", str(live_bank.ca))
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            trust])
+    with chromium_for(live_bank) as browser:
         yield browser
-        browser.close()
-    monkeypatch.undo()
 
 
 def test_staff_signs_in_with_password_and_totp(live_bank: LiveBank, browser: Browser,
