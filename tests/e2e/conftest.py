@@ -185,3 +185,28 @@ def chromium_for(bank: LiveBank) -> Iterator[Any]:
                 browser.close()
     finally:
         monkeypatch.undo()
+
+
+@contextlib.contextmanager
+def registered_recipient(bank: LiveBank, *, certificate: str, name: str,
+                         scope: str) -> Iterator[Any]:
+    """A data recipient (examples/recipient.py) with its own client certificate and JWKS
+    endpoint, registered as any other: a product at the mock Register, its SSA, then DCR."""
+    from examples.recipient import Recipient
+
+    cert = bank.pki.client(certificate)
+    recipient = Recipient(bank.url, ca_bundle=str(bank.ca), cert=cert.pair,
+                          resource_url=bank.mtls_url)
+    base = recipient.start()
+    try:
+        ids = json.loads(bank.manage(
+            "mock_register_product", "--client-name", name, "--recipient-base-uri", base,
+            "--jwks-uri", f"{base}/jwks", "--redirect-uri", recipient.redirect_uri,
+            "--scope", scope + " cdr:registration",
+        ))
+        ssa = recipient.ssa(register_url=f"{bank.url}/mock-register", brand_id=ids["brand_id"],
+                            software_product_id=ids["software_product_id"])
+        recipient.register(ssa, software_product_id=ids["software_product_id"])
+        yield recipient
+    finally:
+        recipient.jwks_server.stop()

@@ -16,7 +16,6 @@ Screenshots of every page go to $BANK_TEST_ARTIFACTS/consent (default var/test-a
 from __future__ import annotations
 
 import html
-import json
 import os
 import re
 import threading
@@ -31,7 +30,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from examples.recipient import Recipient
-from tests.e2e.conftest import ROOT, LiveBank, chromium_for
+from tests.e2e.conftest import ROOT, LiveBank, chromium_for, registered_recipient
 
 if TYPE_CHECKING:  # Playwright is imported when a test runs: without it they are left out.
     from playwright.sync_api import Browser, Page, Route
@@ -54,20 +53,9 @@ ARTIFACTS = Path(os.environ.get("BANK_TEST_ARTIFACTS", ROOT / "var" / "test-arti
 @pytest.fixture(scope="module")
 def recipient(live_bank: LiveBank) -> Iterator[Recipient]:
     """A recipient registered with the bank (mock Register SSA, then DCR)."""
-    cert = live_bank.pki.client("spend-smart")
-    recipient = Recipient(live_bank.url, ca_bundle=str(live_bank.ca), cert=cert.pair,
-                          resource_url=live_bank.mtls_url)
-    base = recipient.start()
-    ids = json.loads(live_bank.manage(
-        "mock_register_product", "--client-name", PRODUCT, "--recipient-base-uri", base,
-        "--jwks-uri", f"{base}/jwks", "--redirect-uri", recipient.redirect_uri,
-        "--scope", SCOPE + " cdr:registration",
-    ))
-    ssa = recipient.ssa(register_url=f"{live_bank.url}/mock-register", brand_id=ids["brand_id"],
-                        software_product_id=ids["software_product_id"])
-    recipient.register(ssa, software_product_id=ids["software_product_id"])
-    yield recipient
-    recipient.jwks_server.stop()
+    with registered_recipient(live_bank, certificate="spend-smart", name=PRODUCT,
+                              scope=SCOPE) as recipient:
+        yield recipient
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import pytest
 from jwcrypto import jwk, jws
 
 from examples.demo_customer import ConsentError, DemoCustomer, parse_page
-from examples.recipient import Recipient
+from tests.e2e.conftest import registered_recipient
 
 SCOPE = "openid profile bank:accounts.basic:read bank:transactions:read common:customer.basic:read"
 JANE_EMAIL = "jane.citizen@example.com"  # Jane's customer email: where her codes go
@@ -27,20 +27,9 @@ WRONG_LOGIN = "The customer ID or password is incorrect."
 @pytest.fixture(scope="module")
 def app(live_bank):
     """A recipient registered once (SSA, DCR) with its own certificate and JWKS endpoint."""
-    cert = live_bank.pki.client("consent-pages-app")
-    recipient = Recipient(live_bank.url, ca_bundle=str(live_bank.ca), cert=cert.pair,
-                          resource_url=live_bank.mtls_url)
-    base = recipient.start()
-    ids = json.loads(live_bank.manage(
-        "mock_register_product", "--client-name", "Consent Pages App", "--recipient-base-uri",
-        base, "--jwks-uri", f"{base}/jwks", "--redirect-uri", recipient.redirect_uri,
-        "--scope", SCOPE + " cdr:registration",
-    ))
-    ssa = recipient.ssa(register_url=f"{live_bank.url}/mock-register", brand_id=ids["brand_id"],
-                        software_product_id=ids["software_product_id"])
-    recipient.register(ssa, software_product_id=ids["software_product_id"])
-    yield recipient
-    recipient.jwks_server.stop()
+    with registered_recipient(live_bank, certificate="consent-pages-app", name="Consent Pages App",
+                              scope=SCOPE) as recipient:
+        yield recipient
 
 
 def _customer(live_bank, username="jane.citizen", *, password=None, email=JANE_EMAIL):

@@ -8,7 +8,6 @@ Screenshots go to $BANK_TEST_ARTIFACTS/dashboard (default var/test-artifacts).
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from examples.recipient import Recipient
-from tests.e2e.conftest import ROOT, LiveBank
+from tests.e2e.conftest import ROOT, LiveBank, registered_recipient
 from tests.e2e.test_consent_browser import (
     CUSTOMER,
     CUSTOMER_EMAIL,
@@ -46,20 +45,9 @@ ARTIFACTS = Path(os.environ.get("BANK_TEST_ARTIFACTS", ROOT / "var" / "test-arti
 def recipient(live_bank: LiveBank) -> Iterator[Recipient]:
     """A recipient of its own (not the consent tests' one), registered through the mock
     Register and DCR."""
-    cert = live_bank.pki.client("dashboard-app")
-    recipient = Recipient(live_bank.url, ca_bundle=str(live_bank.ca), cert=cert.pair,
-                          resource_url=live_bank.mtls_url)
-    base = recipient.start()
-    ids = json.loads(live_bank.manage(
-        "mock_register_product", "--client-name", PRODUCT, "--recipient-base-uri", base,
-        "--jwks-uri", f"{base}/jwks", "--redirect-uri", recipient.redirect_uri,
-        "--scope", SCOPE + " cdr:registration",
-    ))
-    ssa = recipient.ssa(register_url=f"{live_bank.url}/mock-register", brand_id=ids["brand_id"],
-                        software_product_id=ids["software_product_id"])
-    recipient.register(ssa, software_product_id=ids["software_product_id"])
-    yield recipient
-    recipient.jwks_server.stop()
+    with registered_recipient(live_bank, certificate="dashboard-app", name=PRODUCT,
+                              scope=SCOPE) as recipient:
+        yield recipient
 
 
 def _screenshot(page: Page, name: str) -> None:

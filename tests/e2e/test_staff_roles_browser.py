@@ -21,7 +21,7 @@ import pytest
 from django_otp.oath import totp
 
 from examples.recipient import Recipient
-from tests.e2e.conftest import LiveBank, chromium_for
+from tests.e2e.conftest import LiveBank, chromium_for, registered_recipient
 
 if TYPE_CHECKING:  # Playwright is imported when a test runs: without it they are left out.
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -100,20 +100,9 @@ def browser(live_bank: LiveBank) -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def recipient(live_bank: LiveBank) -> Iterator[Recipient]:
     """A recipient registered as any other (mock Register SSA, then DCR)."""
-    cert = live_bank.pki.client("staff-roles-app")
-    app = Recipient(live_bank.url, ca_bundle=str(live_bank.ca), cert=cert.pair,
-                    resource_url=live_bank.mtls_url)
-    base = app.start()
-    ids = json.loads(live_bank.manage(
-        "mock_register_product", "--client-name", "Staff Roles App", "--recipient-base-uri",
-        base, "--jwks-uri", f"{base}/jwks", "--redirect-uri", app.redirect_uri,
-        "--scope", SCOPE + " cdr:registration",
-    ))
-    ssa = app.ssa(register_url=f"{live_bank.url}/mock-register", brand_id=ids["brand_id"],
-                  software_product_id=ids["software_product_id"])
-    app.register(ssa, software_product_id=ids["software_product_id"])
-    yield app
-    app.jwks_server.stop()
+    with registered_recipient(live_bank, certificate="staff-roles-app", name="Staff Roles App",
+                              scope=SCOPE) as recipient:
+        yield recipient
 
 
 def _console(live_bank: LiveBank, browser: Browser, login: StaffLogin) -> BrowserContext:
