@@ -15,7 +15,7 @@ DEMO_ENV  = DJANGO_SETTINGS_MODULE=bank.settings.dev \
 # exact without Redis (security/throttling/store.py).
 DEMO_SERVE = --workers 1 --threads 8
 
-.PHONY: demo demo-token demo-staff-code demo-walk prod-local test test-services lint bench-seed bench-transactions bench-encryption clean venv
+.PHONY: demo demo-codes demo-token demo-staff-code demo-walk prod-local test test-services lint bench-seed bench-transactions bench-encryption clean venv
 
 venv: $(STAMP)
 
@@ -28,24 +28,23 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 ## The bank on embedded defaults: SQLite in var/, demo data, HTTPS on localhost:8443 (public)
-## and localhost:8444 (mTLS), both with the demo PKI in var/pki/.
+## and localhost:8444 (mTLS), both with the demo PKI in var/pki/; the two listeners, the
+## Celery worker and beat run together (Procfile, honcho) until Ctrl-C.
 demo: $(STAMP)
-	@mkdir -p var
+	@mkdir -p var var/broker/processed var/broker/control
 	$(DEMO_ENV) $(PY) manage.py pki init
 	$(DEMO_ENV) $(PY) manage.py migrate --no-input -v 0
 	$(DEMO_ENV) $(PY) manage.py collectstatic --no-input -v 0
 	$(DEMO_ENV) $(PY) manage.py seed_demo --if-empty
-	$(DEMO_ENV) $(PY) manage.py demo_banner --public-port $(DEMO_PUBLIC_PORT) \
+	@$(DEMO_ENV) $(PY) manage.py demo_banner --public-port $(DEMO_PUBLIC_PORT) \
 	    --mtls-port $(DEMO_MTLS_PORT)
-	@mkdir -p var/broker/processed var/broker/control
-	@# Jobs (Register status poll, revocation notices, purges) on the embedded broker, and the
-	@# public listener, stop with the demo (same process group). Beat's schedule is in the
-	@# database (CELERY_BEAT_SCHEDULER); staff edit it in the admin, under Periodic tasks.
-	$(DEMO_ENV) $(VENV)/bin/celery -A bank worker --beat --loglevel warning --concurrency 1 &
-	$(DEMO_ENV) $(PY) -m bank.serve public --bind $(DEMO_HOST):$(DEMO_PUBLIC_PORT) $(DEMO_SERVE) \
-	    --access-logfile - --log-level info &
-	$(DEMO_ENV) exec $(PY) -m bank.serve mtls --bind $(DEMO_HOST):$(DEMO_MTLS_PORT) $(DEMO_SERVE) \
-	    --access-logfile - --log-level info
+	@$(DEMO_ENV) BANK_LOG_FORMAT=text DEMO_HOST=$(DEMO_HOST) DEMO_PUBLIC_PORT=$(DEMO_PUBLIC_PORT) \
+	    DEMO_MTLS_PORT=$(DEMO_MTLS_PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+	    PYTHONUNBUFFERED=1 exec $(VENV)/bin/honcho --env /dev/null -f Procfile start
+
+## The newest one-time login codes the demo "emailed" (to its outbox, var/outbox/).
+demo-codes: $(STAMP)
+	@$(DEMO_ENV) $(PY) manage.py demo_codes
 
 ## A bearer token for the running demo (CUSTOMER=jane.citizen by default), with curl lines.
 demo-token: $(STAMP)

@@ -41,14 +41,19 @@ graceful_timeout = 20
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(D)s'
 
 # gunicorn's own loggers (its error log: worker crashes with the request line; its access
-# log) through the bank's JSON formatter and redaction, not gunicorn's plain handlers.
+# log) through the bank's JSON formatter and redaction, not gunicorn's plain handlers; the
+# demo's terminal asks for readable lines (BANK_LOG_FORMAT=text, as bank/settings/dev.py).
+_LOG_FORMAT = os.environ.get("BANK_LOG_FORMAT", "json")
+if _LOG_FORMAT not in {"json", "text"}:
+    raise RuntimeError("BANK_LOG_FORMAT must be json or text")
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "security.logging.JsonFormatter"}},
+    "formatters": {"json": {"()": "security.logging.JsonFormatter"},
+                   "text": {"()": "security.logging.TextFormatter"}},
     "filters": {"redaction": {"()": "security.logging.RedactionFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json",
+        "console": {"class": "logging.StreamHandler", "formatter": _LOG_FORMAT,
                     "filters": ["redaction"], "stream": "ext://sys.stderr"},
     },
     "loggers": {

@@ -8,6 +8,7 @@ from accounts.api import urls as product_urls
 from bank import health
 from bank.discovery.api import urls as discovery_urls
 from bank.metrics.api import urls as cdr_admin_urls
+from bank.openapi import views as openapi_views
 from security.oauth import urls as oauth_urls
 from security.staff_sso.config import sso_enabled
 from transactions.api import urls as transaction_urls
@@ -28,6 +29,12 @@ urlpatterns = [
     # The staff console's own pages (unmask), before the admin's catch-all app URLs.
     path("admin/staff/", include("security.staff.urls")),
     path("admin/", admin.site.urls),
+    # The OpenAPI document, Swagger UI and Redoc, on the public listener, in production too:
+    # a bank publishes its API documentation, and the document holds only what the standard
+    # and the discovery document already publish (paths, versions, scopes, base URLs).
+    path("api/schema", openapi_views.SchemaApi.as_view(), name="schema"),
+    path("api/docs/", openapi_views.SwaggerUiPage.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", openapi_views.RedocPage.as_view(url_name="schema"), name="api-redoc"),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
     path("mock-register/", include("bank.register_mock.urls")),

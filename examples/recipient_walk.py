@@ -3,9 +3,9 @@
     make demo            # terminal 1
     make demo-walk       # terminal 2 (or: .venv/bin/python -m examples.recipient_walk)
 
-The recipient (examples/recipient.py) is created at the mock Register, fetches its SSA,
+The recipient (bank_client/recipient.py) is created at the mock Register, fetches its SSA,
 registers with the bank (DCR), pushes an authorization request (PAR), sends the "browser" to
-/authorize, has Jane go through the consent pages (examples/demo_customer.py: her password
+/authorize, has Jane go through the consent pages (bank_client/demo_customer.py: her password
 from var/demo-credentials.json, the one-time code from the email in var/outbox/, her accounts,
 "Authorise"), checks the JARM response, exchanges the code, reads her accounts, refreshes,
 introspects and finally revokes the arrangement. Everything goes over TLS with the demo PKI:
@@ -26,8 +26,8 @@ from urllib.parse import urljoin
 
 import requests
 
-from examples.demo_customer import DemoCustomer
-from examples.recipient import Recipient
+from bank_client.demo_customer import DemoCustomer
+from bank_client.recipient import Recipient
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Where `make demo` keeps its demo logins and writes its emails (bank/settings/dev.py).

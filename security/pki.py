@@ -181,7 +181,7 @@ def _leaf(
     *,
     ca_key: rsa.RSAPrivateKey,
     ca_cert: x509.Certificate,
-    key: rsa.RSAPrivateKey,
+    public_key: rsa.RSAPublicKey,
     subject: x509.Name,
     usage: x509.ObjectIdentifier,
     san: x509.SubjectAlternativeName | None,
@@ -191,7 +191,7 @@ def _leaf(
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
+        .public_key(public_key)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(minutes=5))
         .not_valid_after(min(now + timedelta(days=LEAF_DAYS), ca_cert.not_valid_after_utc))
@@ -206,7 +206,7 @@ def _leaf(
         )
         # CDS certificate validation checks key use: a client certificate cannot serve TLS.
         .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
             critical=False,
@@ -222,7 +222,7 @@ def server_certificate_issue(
 ) -> x509.Certificate:
     key = _rsa(LEAF_KEY_BITS)
     cert = _leaf(
-        ca_key=ca_key, ca_cert=ca_cert, key=key,
+        ca_key=ca_key, ca_cert=ca_cert, public_key=key.public_key(),
         subject=_name("localhost", settings.BANK_BRAND_NAME),
         usage=ExtendedKeyUsageOID.SERVER_AUTH,
         san=x509.SubjectAlternativeName([
@@ -249,13 +249,46 @@ def client_certificate_issue(
     """A recipient's mTLS client certificate (CN = software product, O = brand, clientAuth)."""
     key = _rsa(LEAF_KEY_BITS)
     cert = _leaf(
-        ca_key=ca_key, ca_cert=ca_cert, key=key, subject=_name(common_name, organisation),
-        usage=ExtendedKeyUsageOID.CLIENT_AUTH, san=None,
+        ca_key=ca_key, ca_cert=ca_cert, public_key=key.public_key(),
+        subject=_name(common_name, organisation), usage=ExtendedKeyUsageOID.CLIENT_AUTH, san=None,
     )
     private_dir(key_path.parent)
     _write_key(key_path, key)
     _write_cert(cert_path, cert)
     return cert
+
+
+#: A CSR's common name: the software product's name (printable, bounded).
+_CSR_NAME_MAX = 64
+
+
+def client_certificate_from_csr(
+    *, ca_key: rsa.RSAPrivateKey, ca_cert: x509.Certificate, csr_pem: bytes
+) -> x509.Certificate:
+    """A recipient's client certificate for the key in its CSR: the recipient keeps its private
+    key and sends only the request, as it would to the CDR Register's CA. The CSR must be
+    self-signed by an RSA key of at least 2048 bits (CDS CSR profile); the CA takes only its CN
+    and O and sets the rest of the subject (OU, C) and every extension itself."""
+    try:
+        csr = x509.load_pem_x509_csr(csr_pem)
+    except ValueError as exc:
+        raise ValueError("not a PEM certificate signing request") from exc
+    if not csr.is_signature_valid:
+        raise ValueError("the CSR's signature does not verify")
+    public_key = csr.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey) or public_key.key_size < LEAF_KEY_BITS:
+        raise ValueError(f"the CSR's key must be RSA of at least {LEAF_KEY_BITS} bits")
+    names = {}
+    for oid, label in ((NameOID.COMMON_NAME, "CN"), (NameOID.ORGANIZATION_NAME, "O")):
+        values = csr.subject.get_attributes_for_oid(oid)
+        value = str(values[0].value).strip() if len(values) == 1 else ""
+        if not value or len(value) > _CSR_NAME_MAX or not value.isprintable():
+            raise ValueError(f"the CSR needs one printable {label} of at most {_CSR_NAME_MAX}")
+        names[label] = value
+    return _leaf(
+        ca_key=ca_key, ca_cert=ca_cert, public_key=public_key,
+        subject=_name(names["CN"], names["O"]), usage=ExtendedKeyUsageOID.CLIENT_AUTH, san=None,
+    )
 
 
 def register_signing_key_create(directory: Path) -> Path:

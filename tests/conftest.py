@@ -32,6 +32,8 @@ CHROMIUM = os.environ.get("BANK_CHROMIUM", "/usr/bin/chromium")
 SOFTHSM_LIBRARY = os.environ.get("BANK_SOFTHSM_LIBRARY", "/usr/lib/softhsm/libsofthsm2.so")
 #: The broker the `rabbitmq` tests use (the production-stack test, tests/e2e/test_prod_stack.py).
 AMQP_URL = os.environ.get("BANK_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+#: The pinned Bruno CLI the `bruno` tests run (tests/e2e/test_bruno_collection.py).
+BRUNO_CLI = Path(__file__).resolve().parents[1] / "collections" / "bruno" / "node_modules" / ".bin" / "bru"
 
 SERVICE_MARKERS = {
     "postgres": "PostgreSQL (set DATABASE_URL=postgres://..., or run `make test-services`)",
@@ -41,6 +43,7 @@ SERVICE_MARKERS = {
     "hsm": "SoftHSM2 (`apt-get install softhsm2`) and python-pkcs11 (`make venv`)",
     "nginx": "nginx (`apt-get install nginx`)",
     "rabbitmq": f"RabbitMQ at {AMQP_URL} (set BANK_TEST_AMQP_URL, or start `rabbitmq-server`)",
+    "bruno": "Node.js and the Bruno CLI (`npm ci --prefix collections/bruno`)",
 }
 #: What `make test` goes without on purpose (`make test-services` has them): the services,
 #: and nginx, which only the production-stack test needs.
@@ -63,6 +66,8 @@ def _service_available(marker: str) -> bool:
         return (shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")) is not None
     if marker == "rabbitmq":
         return _broker_answers(AMQP_URL)
+    if marker == "bruno":
+        return shutil.which("node") is not None and BRUNO_CLI.exists()
     return False
 
 

@@ -66,6 +66,10 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "security.staff.apps.StaffConfig",
+    # The bank's OpenAPI document, Swagger UI and Redoc (from local static files).
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "bank.openapi.apps.OpenApiConfig",
 ]
 
 AUTH_USER_MODEL = "accounts.User"
@@ -256,6 +260,42 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["security.permissions.HasCdrScope"],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_THROTTLE_CLASSES": [],
+    # The OpenAPI document (bank/openapi): operations from the views, shapes from CDS 1.36.0.
+    "DEFAULT_SCHEMA_CLASS": "bank.openapi.schema.CdrAutoSchema",
+}
+
+# OPENAPI DOCUMENT (drf-spectacular) ---------------------------------------------------
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html
+# Servers (the public and mTLS base URLs) are set when the document is generated
+# (bank/openapi/hooks.py), so the dev/test/prod overlays' URLs count.
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"{BANK_BRAND_NAME}: CDR banking data holder API",
+    "DESCRIPTION": (
+        "The Consumer Data Right (Consumer Data Standards 1.36.0) endpoints of this data "
+        "holder: Banking, Common, Discovery and CDR Admin APIs, and its authorization server. "
+        "Public endpoints (products, discovery, OpenID discovery, authorise) are on the public "
+        "listener; everything else on the mTLS listener only, with a certificate-bound token. "
+        "Every operation lists the versions this bank serves (`x-supported-versions`) and the "
+        "scope it needs (`x-scopes`). Try-it-out works from this page for the public "
+        "endpoints only: the others need the recipient's client certificate."
+    ),
+    "VERSION": "1.36.0",
+    "OAS_VERSION": "3.0.3",
+    "DEFAULT_GENERATOR_CLASS": "bank.openapi.schema.CdrSchemaGenerator",
+    # Path variables as the standard spells them: {account_id} -> {accountId}.
+    "CAMELIZE_NAMES": True,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PUBLIC": True,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "POSTPROCESSING_HOOKS": ["bank.openapi.hooks.cdr_postprocess"],
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    # No CDN: Swagger UI and Redoc from drf-spectacular-sidecar's static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # validatorUrl None: Swagger UI would otherwise send the document's URL to validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "displayOperationId": True, "validatorUrl": None},
 }
 
 # CDR API ------------------------------------------------------------------------------

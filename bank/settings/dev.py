@@ -4,7 +4,13 @@
 Every setting here weakens a base.py default for local use only; each says so.
 """
 
+import copy
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
+from .base import LOGGING as _BASE_LOGGING
 from .env import VAR_DIR, env
 
 BANK_ENVIRONMENT = "dev"
@@ -39,5 +45,14 @@ BANK_REGISTER_JWKS_URI = env.str(
 )
 # RELAXED: key-encryption keys in files under var/keys/ (0600), not in an HSM.
 BANK_KEY_MANAGER = env.str("BANK_KEY_MANAGER", default="local")
+# The demo's terminal shows readable lines (security.logging.TextFormatter: the same redacted
+# records); BANK_LOG_FORMAT=json gives the production JSON lines.
+BANK_LOG_FORMAT = env.str("BANK_LOG_FORMAT", default="text")
+if BANK_LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("BANK_LOG_FORMAT must be text or json")
+_logging: dict[str, Any] = copy.deepcopy(_BASE_LOGGING)
+_logging["formatters"]["text"] = {"()": "security.logging.TextFormatter"}
+_logging["handlers"]["console"]["formatter"] = BANK_LOG_FORMAT
+LOGGING = _logging
 # RELAXED: one-time codes are written to the outbox directory instead of being emailed.
 BANK_OTP_CHANNEL = "security.login.channels.OutboxOtpChannel"

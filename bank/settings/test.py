@@ -55,6 +55,9 @@ BANK_MOCK_REGISTER_KEYS_DIR = env.str(
 )
 # RELAXED: test clients and the mock Register serve http://testserver and localhost.
 BANK_ALLOW_HTTP_CLIENT_URIS = True
+# RELAXED: as in the demo, recipients may redirect to http:// on loopback (bank-client's own
+# redirect listener; security/oauth/request_object.py keeps plain http to loopback hosts).
+OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"]}  # noqa: F405
 BANK_MOCK_REGISTER_ENABLED = True
 # RELAXED: one-time codes are written to the outbox directory instead of being emailed.
 BANK_OTP_CHANNEL = "security.login.channels.OutboxOtpChannel"

@@ -28,7 +28,7 @@ What runs (DJANGO_SETTINGS_MODULE=bank.settings.prod, every production check on)
   CA, the bank's server certificate and a recipient's client certificate under state/pki;
 - a mail relay with mandatory STARTTLS (smtp_sink.py): the one-time codes leave by Django's
   SMTP backend over verified TLS (EMAIL_URL=smtp+tls://) and land as .eml files in
-  state/outbox, where examples/demo_customer.py reads them.
+  state/outbox, where bank_client/demo_customer.py reads them.
 
 Set-up (every run; each step skips what is done): PKI, HSM token, secrets into state/env
 (0600, never printed), the database, `migrate` (a separate step, before any app process),

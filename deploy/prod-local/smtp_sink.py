@@ -7,7 +7,7 @@ Production sends one-time codes by email over TLS (prod.py: EMAIL_URL smtp+tls:/
 stands in for the relay so the bank's real mail path runs unchanged: Django's SMTP backend,
 STARTTLS, certificate verification (the bank's processes trust the prod-local CA through
 SSL_CERT_FILE). It accepts nothing before STARTTLS (530), and writes each message as it
-arrived, one `.eml` file per message (0600), where examples/demo_customer.py reads the code,
+arrived, one `.eml` file per message (0600), where bank_client/demo_customer.py reads the code,
 as it reads the demo's outbox. No relaying, no authentication, loopback only.
 """
 

@@ -106,8 +106,9 @@ def roles_apply() -> dict[str, list[str]]:
 
 def roles_apply_after_migrate(sender: AppConfig, **kwargs: Any) -> None:
     """post_migrate receiver: applies the roles once, after the last app's signal, when
-    django.contrib.auth has created every app's permissions."""
-    app_configs = list(apps.get_app_configs())
+    django.contrib.auth has created every app's permissions. Django sends post_migrate only
+    for apps with a models module, so "last" is the last of those."""
+    app_configs = [config for config in apps.get_app_configs() if config.models_module]
     if not app_configs or sender.label != app_configs[-1].label:
         return
     roles_apply()

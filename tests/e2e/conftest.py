@@ -190,9 +190,9 @@ def chromium_for(bank: LiveBank) -> Iterator[Any]:
 @contextlib.contextmanager
 def registered_recipient(bank: LiveBank, *, certificate: str, name: str,
                          scope: str) -> Iterator[Any]:
-    """A data recipient (examples/recipient.py) with its own client certificate and JWKS
+    """A data recipient (bank_client/recipient.py) with its own client certificate and JWKS
     endpoint, registered as any other: a product at the mock Register, its SSA, then DCR."""
-    from examples.recipient import Recipient
+    from bank_client.recipient import Recipient
 
     cert = bank.pki.client(certificate)
     recipient = Recipient(bank.url, ca_bundle=str(bank.ca), cert=cert.pair,

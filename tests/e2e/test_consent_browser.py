@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from examples.recipient import Recipient
+from bank_client.recipient import Recipient
 from tests.e2e.conftest import ROOT, LiveBank, chromium_for, registered_recipient
 
 if TYPE_CHECKING:  # Playwright is imported when a test runs: without it they are left out.

@@ -1,7 +1,7 @@
 """The consent pages over real HTTPS, with nothing driven directly.
 
-SSA from the mock Register -> DCR -> PAR (examples/recipient.py) -> /authorize -> the consent
-pages filled in by a scripted customer (examples/demo_customer.py: customer ID and password,
+SSA from the mock Register -> DCR -> PAR (bank_client/recipient.py) -> /authorize -> the consent
+pages filled in by a scripted customer (bank_client/demo_customer.py: customer ID and password,
 the one-time code read from the email the bank wrote to its outbox, a choice of accounts,
 authorise or deny) -> the JARM response at the recipient -> the token exchange -> resource
 calls. No manage.py shortcut and no database access: only what a browser and a recipient see.
@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from jwcrypto import jwk, jws
 
-from examples.demo_customer import ConsentError, DemoCustomer, parse_page
+from bank_client.demo_customer import ConsentError, DemoCustomer, parse_page
 from tests.e2e.conftest import registered_recipient
 
 SCOPE = "openid profile bank:accounts.basic:read bank:transactions:read common:customer.basic:read"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from examples.recipient import Recipient
+from bank_client.recipient import Recipient
 from tests.e2e.conftest import ROOT, LiveBank, registered_recipient
 from tests.e2e.test_consent_browser import (
     CUSTOMER,

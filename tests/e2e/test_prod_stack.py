@@ -5,8 +5,8 @@ Celery on RabbitMQ, PostgreSQL, Redis, SoftHSM2 signing keys, the mock Register 
 system, one-time codes by SMTP over STARTTLS. The stack gets its own state directory, ports,
 database (bank_prodlocal_e2e) and Redis db (14), and is destroyed afterwards.
 
-- a data recipient nobody here wrote (examples/recipient.py: Authlib, jwcrypto, requests)
-  goes through SSA, DCR, PAR, consent (examples/demo_customer.py, the code from the email),
+- a data recipient nobody here wrote (bank_client/recipient.py: Authlib, jwcrypto, requests)
+  goes through SSA, DCR, PAR, consent (bank_client/demo_customer.py, the code from the email),
   token and resource calls, over nginx with its client certificate; the bodies are CDS-valid;
 - one gunicorn of the mTLS listener is killed (SIGKILL, master and workers) during 200 resource
   calls: nginx retries on the other, no call is lost (no connection error, no 502/504);
@@ -39,8 +39,8 @@ from urllib.parse import quote, urljoin, urlsplit
 import pytest
 import requests
 
-from examples.demo_customer import DemoCustomer
-from examples.recipient import Recipient
+from bank_client.demo_customer import DemoCustomer
+from bank_client.recipient import Recipient
 from tests.cdr_schema import validate_body
 from tests.conftest import AMQP_URL
 

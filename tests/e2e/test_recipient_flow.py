@@ -1,7 +1,7 @@
 """The whole journey of a data recipient nobody here wrote, over real HTTPS with mTLS.
 
 SSA from the mock Register -> DCR -> PAR -> authorization (a scripted customer logs in and
-approves on the consent pages: examples/demo_customer.py) -> JARM -> token exchange with a
+approves on the consent pages: bank_client/demo_customer.py) -> JARM -> token exchange with a
 client certificate -> resource calls -> refresh -> introspection -> arrangement revocation; and
 the attacks: a stolen token presented with another certificate, calls after revocation.
 """
@@ -14,8 +14,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 import requests
 
-from examples.demo_customer import DemoCustomer
-from examples.recipient import Recipient
+from bank_client.demo_customer import DemoCustomer
+from bank_client.recipient import Recipient
 
 SCOPE = "openid profile bank:accounts.basic:read bank:transactions:read common:customer.basic:read"
 

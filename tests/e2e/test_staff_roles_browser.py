@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django_otp.oath import totp
 
-from examples.recipient import Recipient
+from bank_client.recipient import Recipient
 from tests.e2e.conftest import LiveBank, chromium_for, registered_recipient
 
 if TYPE_CHECKING:  # Playwright is imported when a test runs: without it they are left out.

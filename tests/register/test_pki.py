@@ -135,6 +135,84 @@ def test_issue_client_signs_a_client_certificate_with_the_ca(pki_dirs, tmp_path)
                      str(root), stdout=io.StringIO())
 
 
+def _csr(path: Path, *, cn: str = "Budget CLI", org: str = "CLI Brand", bits: int = 2048,
+         ou: str | None = "Anything Else", key=None, ec: bool = False) -> Path:
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec as ec_keys
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = key or (ec_keys.generate_private_key(ec_keys.SECP256R1()) if ec
+                  else rsa.generate_private_key(public_exponent=65537, key_size=bits))
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, cn)] if cn else []
+    attributes += [x509.NameAttribute(NameOID.ORGANIZATION_NAME, org)] if org else []
+    if ou:
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, ou))
+    csr = (x509.CertificateSigningRequestBuilder().subject_name(x509.Name(attributes))
+           .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+           .sign(key, hashes.SHA256()))
+    path.write_bytes(csr.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def test_sign_csr_certifies_the_requesters_own_key_on_the_cdr_profile(pki_dirs, tmp_path):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    root, _, _ = pki_dirs
+    _init(root)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    csr = _csr(tmp_path / "req.csr", key=key)
+    out = tmp_path / "client.pem"
+    call_command("pki", "sign-csr", "--csr", str(csr), "--out", str(out), "--dir", str(root),
+                 stdout=io.StringIO())
+    cert = _cert(out)
+    cert.verify_directly_issued_by(_cert(root / "ca/ca.pem"))
+    assert cert.public_key() == key.public_key()
+    # The CA sets the subject's OU and C and every extension; the CSR's CA=true is ignored.
+    assert cert.subject.rfc4514_string() == (
+        "CN=Budget CLI,OU=Consumer Data Right,O=CLI Brand,C=AU")
+    assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
+    assert list(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [
+        ExtendedKeyUsageOID.CLIENT_AUTH]
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    ({"bits": 1024}, "at least 2048"),
+    ({"ec": True}, "RSA"),
+    ({"cn": ""}, "CN"),
+    ({"org": ""}, "O "),
+    ({"cn": "tab\tname"}, "CN"),
+])
+def test_sign_csr_refuses_requests_off_the_profile(pki_dirs, tmp_path, change, problem):
+    root, _, _ = pki_dirs
+    _init(root)
+    csr = _csr(tmp_path / "req.csr", **change)
+    with pytest.raises(CommandError, match=problem):
+        call_command("pki", "sign-csr", "--csr", str(csr), "--out", str(tmp_path / "c.pem"),
+                     "--dir", str(root), stdout=io.StringIO())
+    assert not (tmp_path / "c.pem").exists()
+
+
+def test_sign_csr_refuses_a_forged_or_garbled_request(pki_dirs, tmp_path):
+    root, _, _ = pki_dirs
+    _init(root)
+    csr = _csr(tmp_path / "req.csr")
+    pem = csr.read_bytes()
+    # Flip one byte inside the DER (the signature no longer verifies, or it no longer parses).
+    import base64
+    body = pem.split(b"-----")[2]
+    der = bytearray(base64.b64decode(b"".join(body.split())))
+    der[-10] ^= 0x01
+    (tmp_path / "bad.csr").write_bytes(
+        b"-----BEGIN CERTIFICATE REQUEST-----\n" + base64.encodebytes(bytes(der))
+        + b"-----END CERTIFICATE REQUEST-----\n")
+    (tmp_path / "junk.csr").write_bytes(b"not a csr")
+    for name in ("bad.csr", "junk.csr"):
+        with pytest.raises(CommandError, match="Not signed"):
+            call_command("pki", "sign-csr", "--csr", str(tmp_path / name), "--out",
+                         str(tmp_path / "c.pem"), "--dir", str(root), stdout=io.StringIO())
+    assert not (tmp_path / "c.pem").exists()
+
+
 def test_issue_client_needs_a_ca(pki_dirs, tmp_path):
     root, _, _ = pki_dirs
     with pytest.raises(CommandError, match="pki init"):

@@ -13,6 +13,10 @@ from tests.conftest import assert_cdr_error
 #: Every route of the bank and the listener that serves it. A new route fails
 #: test_every_route_is_classified until it is added here: where it is served is a decision.
 ROUTES = {
+    # The OpenAPI document and its Swagger UI / Redoc pages (bank/openapi).
+    "api/schema": "public",
+    "api/docs/": "public",
+    "api/redoc/": "public",
     "cds-au/v1/banking/products": "public",
     "cds-au/v1/banking/products/<str:product_id>": "public",
     "cds-au/v1/discovery/status": "public",

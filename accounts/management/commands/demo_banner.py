@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -21,44 +22,59 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.BANK_ENVIRONMENT != "dev":
             raise CommandError("demo_banner is for the embedded demo (bank.settings.dev) only.")
-        base = f"https://localhost:{options['public_port']}"
-        mtls = f"https://localhost:{options['mtls_port']}"
-        pki = VAR_DIR / "pki"
-        curl = f"curl --cacert {pki / 'ca' / 'ca.pem'}"
-        credentials_file = VAR_DIR / "demo-credentials.json"
-        logins = json.loads(credentials_file.read_text()) if credentials_file.exists() else {}
-        entries = logins.get("logins", [])
-        staff = [e for e in entries if e.get("customer_type") == "staff"]
-        customers = [e for e in entries if e.get("customer_type") != "staff"]
-        lines = [
-            "",
-            "  Demo bank (CDR banking data holder, Consumer Data Standards 1.36.0)",
-            "  ---------------------------------------------------------------------",
-            f"  Public (TLS)  {base}   discovery, products, status, consent pages",
-            f"  mTLS          {mtls}   resources, PAR, token, DCR, admin: needs a client",
-            f"                certificate from the demo CA ({pki / 'recipient' / 'client.pem'})",
-            f"  Products     {curl} -H 'x-v: 5' {base}/cds-au/v1/banking/products",
-            f"  Status       {curl} -H 'x-v: 1' {base}/cds-au/v1/discovery/status",
-            f"  Discovery    {curl} {base}/.well-known/openid-configuration",
-            f"  Admin        {mtls}/admin/ (import the demo client certificate into the browser:",
-            f"               {pki / 'recipient'}/; trust {pki / 'ca' / 'ca.pem'})",
-            "  Resource API make demo-token [CUSTOMER=john.citizen]  (a certificate-bound token"
-            " + curl)",
-            "  Consent      make demo-walk  (a recipient goes through the consent pages)",
-            f"  Codes        one-time login codes are emailed to {settings.BANK_OTP_OUTBOX_DIR}/",
+        self.stdout.write("\n".join(guide(public_port=options["public_port"],
+                                           mtls_port=options["mtls_port"])))
+
+
+def guide(*, public_port: str, mtls_port: str) -> list[str]:
+    """The short guide `make demo` prints: where things are and what to try first."""
+    base = f"https://localhost:{public_port}"
+    mtls = f"https://localhost:{mtls_port}"
+    ca = Path("var") / "pki" / "ca" / "ca.pem"
+    credentials_file = VAR_DIR / "demo-credentials.json"
+    logins = json.loads(credentials_file.read_text()) if credentials_file.exists() else {}
+    entries = logins.get("logins", [])
+    staff = [e for e in entries if e.get("customer_type") == "staff"]
+    customers = [e for e in entries if e.get("customer_type") != "staff"]
+    lines = [
+        "",
+        "  Demo bank: a CDR banking data holder (Consumer Data Standards 1.36.0)",
+        "  =====================================================================",
+        f"  Public listener  {base}   products, status, consent pages, dashboard,",
+        f"                                           API docs: {base}/api/docs/",
+        f"  mTLS listener    {mtls}   CDR data APIs, PAR, token, DCR, staff console",
+        f"  Both use certificates from the demo CA, {ca}: trust it, or accept the warning.",
+        "",
+        "  Be a data recipient: in another terminal, in this directory,",
+        "    .venv/bin/bank-client enrol            keys, certificate, Register, DCR (once)",
+        "    .venv/bin/bank-client login            consent in your browser (or --headless)",
+        "    .venv/bin/bank-client accounts",
+        "    .venv/bin/bank-client transactions \"Everyday Account\" --since 30d",
+        "    .venv/bin/bank-client revoke           (--help lists every command)",
+        "",
+        "  Log in as a customer (consent pages, or the dashboard at "
+        f"{base}/dashboard/):",
+    ]
+    for customer in customers[:4]:
+        lines.append(f"    {customer['username']:<14} {customer.get('customer_type', ''):<13}"
+                     f" {customer.get('name', '')}")
+    lines += [
+        f"    Passwords: {Path('var') / credentials_file.name}. One-time codes are not emailed:",
+        f"    they are written to {Path('var') / 'outbox'}/; `make demo-codes` prints the "
+        "newest.",
+        "",
+    ]
+    if staff:
+        lines += [
+            f"  Staff console    {mtls}/admin/ as {staff[0]['username']} (password in the same"
+            " file),",
+            "    second factor `make demo-staff-code`; the browser needs the demo client",
+            f"    certificate ({Path('var') / 'pki' / 'recipient'}/client.pem and .key).",
             "",
         ]
-        if staff:
-            lines.append(f"  Staff login  {staff[0]['username']} (password in {credentials_file});"
-                         " second factor: `make demo-staff-code`")
-            lines.append("               prints the current code (or add the login's totp_uri to"
-                         " an authenticator app)")
-        for customer in customers[:6]:
-            lines.append(
-                f"  Customer     {customer['username']:<12} {customer.get('customer_type', '')}"
-                f" {customer.get('name', '')}"
-            )
-        if customers:
-            lines.append(f"  Passwords of every demo login: {credentials_file} (demo only)")
-        lines += [f"  Database     {settings.DATABASES['default']['NAME']}", ""]
-        self.stdout.write("\n".join(lines))
+    lines += [
+        "  More: make demo-token (a token and curl lines), make demo-walk (a recipient's",
+        "  journey step by step), README.md, docs/. Ctrl-C stops the bank, worker and beat.",
+        "",
+    ]
+    return lines

@@ -2,12 +2,14 @@
 
     python manage.py pki init [--force] [--dir var/pki]
     python manage.py pki issue-client --cn "Budget App" --out DIR [--org "Brand"] [--force]
+    python manage.py pki sign-csr --csr request.csr --out client.pem
 
 `init` creates whatever is missing: the CA, the localhost server certificate, a demo
 recipient's client certificate, the authorization server's signing keys
 (BANK_SIGNING_KEYS_DIR) and the mock Register's signing key. `issue-client` signs a client
 certificate (clientAuth) for another recipient with the same CA: DIR/client.key (0600),
-DIR/client.pem and DIR/ca.pem. Dev and test only: production certificates come from the
+DIR/client.pem and DIR/ca.pem. `sign-csr` issues one for a recipient's own CSR, so its key
+never leaves it (bank-client does this). Dev and test only: production certificates come from the
 CDR Register's CA and its keys from the HSM.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -38,12 +41,21 @@ class Command(BaseCommand):
         issue.add_argument("--dir", default=None, help="PKI directory holding the CA.")
         issue.add_argument("--force", action="store_true", help="Overwrite existing files.")
 
+        sign = actions.add_parser(
+            "sign-csr", help="Issue a client certificate for a recipient's CSR (its key stays "
+            "with the recipient).")
+        sign.add_argument("--csr", required=True, help="The PEM certificate signing request.")
+        sign.add_argument("--out", required=True, help="Where to write the PEM certificate.")
+        sign.add_argument("--dir", default=None, help="PKI directory holding the CA.")
+
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.BANK_ENVIRONMENT not in ("dev", "test"):
             raise CommandError("pki is the demo's PKI; production uses the CDR Register's CA.")
         root = Path(options["dir"]) if options["dir"] else pki.default_root()
         if options["action"] == "init":
             self._init(root, force=options["force"])
+        elif options["action"] == "sign-csr":
+            self._sign_csr(root, options)
         else:
             self._issue_client(root, options)
 
@@ -56,6 +68,20 @@ class Command(BaseCommand):
             self.stdout.write(f"wrote {path}")
         if not written:
             self.stdout.write(f"PKI in {root} is complete; nothing to do (--force re-creates).")
+
+    def _sign_csr(self, root: Path, options: dict[str, Any]) -> None:
+        layout = pki.PkiLayout(root)
+        if not (layout.ca_key.exists() and layout.ca_cert.exists()):
+            raise CommandError(f"No CA in {root}; run `manage.py pki init` first.")
+        ca_key, ca_cert = pki.load_ca(layout)
+        try:
+            cert = pki.client_certificate_from_csr(
+                ca_key=ca_key, ca_cert=ca_cert, csr_pem=Path(options["csr"]).read_bytes())
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"Not signed: {exc}") from exc
+        out = Path(options["out"])
+        out.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        self.stdout.write(f"wrote {out}")
 
     def _issue_client(self, root: Path, options: dict[str, Any]) -> None:
         layout = pki.PkiLayout(root)

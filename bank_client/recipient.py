@@ -2,8 +2,8 @@
 
 It uses an ordinary OAuth client library (Authlib's requests client, private_key_jwt) and
 jwcrypto for the JWTs it signs and checks, and talks to the bank and its mock Register over
-HTTPS with its own client certificate. The end-to-end tests drive it, and
-`examples/recipient_walk.py` runs it against `make demo`.
+HTTPS with its own client certificate. `bank-client` (bank_client/cli.py) is built on it, the
+end-to-end tests drive it, and `examples/recipient_walk.py` runs it against `make demo`.
 """
 
 from __future__ import annotations
@@ -92,22 +92,29 @@ class ShortLivedPrivateKeyJWT(PrivateKeyJWT):
         )
 
 
+def new_signing_key() -> jwk.JWK:
+    """A PS256 key (RSA 2048) with a random kid, for private_key_jwt and signed requests."""
+    return jwk.JWK.generate(kty="RSA", size=2048, kid=f"rp-{secrets.token_hex(4)}",
+                            alg="PS256", use="sig")
+
+
 class Recipient:
     """One software product of an accredited data recipient."""
 
     def __init__(self, bank_url: str, *, ca_bundle: str, cert: tuple[str, str] | None,
                  redirect_uri: str = "https://recipient.example/callback",
-                 resource_url: str | None = None, jwks_tls: ssl.SSLContext | None = None) -> None:
+                 resource_url: str | None = None, jwks_tls: ssl.SSLContext | None = None,
+                 key: jwk.JWK | None = None) -> None:
         """`bank_url`: the public listener (discovery, authorize); `resource_url`: the mTLS
         listener the CDR APIs are on (the bank's mTLS base URL; default `bank_url`);
-        `jwks_tls`: serve the recipient's own endpoints over HTTPS with this server context."""
+        `jwks_tls`: serve the recipient's own endpoints over HTTPS with this server context;
+        `key`: its PS256 signing key (default: a new one)."""
         self.bank_url = bank_url.rstrip("/")
         self.resource_url = (resource_url or bank_url).rstrip("/")
         self.verify = ca_bundle
         self.cert = cert
         self.redirect_uri = redirect_uri
-        self.key = jwk.JWK.generate(kty="RSA", size=2048, kid=f"rp-{secrets.token_hex(4)}",
-                                    alg="PS256", use="sig")
+        self.key = key or new_signing_key()
         self.jwks_server = JwksServer({"keys": [json.loads(self.key.export_public())]},
                                       tls=jwks_tls)
         self.base_uri = ""
@@ -234,22 +241,42 @@ class Recipient:
         """The verified claims of the JARM response in the redirect URL (and its state, when
         the caller passes the one it sent: a response for another request is refused)."""
         query = parse_qs(urlsplit(redirect_url).query)
-        response_jwt = query["response"][0]
+        if "response" not in query:
+            raise AssertionError("no JARM response in the redirect")
+        claims = self._bank_signed(query["response"][0], what="JARM response")
+        if state is not None and claims.get("state") != state:
+            raise AssertionError("JARM response for another request (state)")
+        return claims
+
+    def _bank_signed(self, compact: str, *, what: str) -> JSON:
+        """The claims of a JWT the bank signed for this client: signature by a key in the
+        bank's JWKS with an algorithm we allow (never the header's choice), iss, aud, exp."""
         keys = jwk.JWKSet.from_json(
             json.dumps(self.http("GET", self.discovery()["jwks_uri"]).json()))
         token = jws.JWS()
-        token.deserialize(response_jwt)
+        token.deserialize(compact)
         alg = token.jose_header.get("alg")
-        if alg not in {"PS256", "ES256"}:  # never trust the header's choice of algorithm
-            raise AssertionError(f"JARM response signed with {alg}")
-        token.verify(keys.get_key(token.jose_header.get("kid")), alg=alg)
+        if alg not in {"PS256", "ES256"}:
+            raise AssertionError(f"{what} signed with {alg}")
+        key = keys.get_key(token.jose_header.get("kid"))
+        if key is None:
+            raise AssertionError(f"{what} signed with a key the bank does not publish")
+        token.verify(key, alg=alg)
         claims: JSON = json.loads(token.payload)
-        if claims["iss"] != self.discovery()["issuer"] or claims["aud"] != self.client_id:
-            raise AssertionError("JARM response not for us")
-        if claims["exp"] < time.time():
-            raise AssertionError("JARM response expired")
-        if state is not None and claims.get("state") != state:
-            raise AssertionError("JARM response for another request (state)")
+        audience = claims.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        if claims.get("iss") != self.discovery()["issuer"] or self.client_id not in audiences:
+            raise AssertionError(f"{what} not for us")
+        if not isinstance(claims.get("exp"), int | float) or claims["exp"] < time.time():
+            raise AssertionError(f"{what} expired")
+        return claims
+
+    def id_token_claims(self, id_token: str, *, nonce: str) -> JSON:
+        """The checked claims of an ID token from the token endpoint (OIDC Core 3.1.3.7):
+        signed by the bank, for us, unexpired, and carrying the nonce we sent."""
+        claims = self._bank_signed(id_token, what="ID token")
+        if claims.get("nonce") != nonce:
+            raise AssertionError("ID token for another request (nonce)")
         return claims
 
     def token(self, *, code: str, code_verifier: str) -> JSON:

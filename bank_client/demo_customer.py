@@ -236,7 +236,7 @@ class DemoCustomer:
         # win over Session.verify (psf/requests#3829).
         self.verify = ca_bundle
         self.session.verify = ca_bundle
-        self.session.headers["User-Agent"] = "examples.demo_customer"
+        self.session.headers["User-Agent"] = "bank_client.demo_customer"
         #: The pages the last run saw, by step (the last one of each), and what was shared.
         self.pages: dict[str, Page] = {}
         self.shared: list[str] = []

@@ -1,0 +1,1 @@
+"""The data-recipient test client: `bank-client` (bank_client/cli.py)."""
