@@ -37,6 +37,8 @@ VERSIONS = {
     "transaction": "3", "payees": "2", "payee": "2", "direct-debits": "2",
     "account-direct-debits": "1", "scheduled-payments": "3",
     "account-scheduled-payments": "2", "customer": "1", "customer-detail": "2",
+    "balances-for": "1", "direct-debits-for": "1", "scheduled-payments-for": "2",
+    "instalment-plans": "1", "account-instalment-plans": "1",
     "products": "5", "product": "7", "status": "1", "outages": "1",
 }
 #: Refresh an access token this close to its expiry rather than have a call refused.
@@ -140,38 +142,42 @@ class Bank:
             headers["Authorization"] = f"Bearer {self.access_token()}"
         return headers
 
-    def _send(self, url: str, version: str, params: JSON | None, *,
-              authenticated: bool) -> requests.Response:
-        return requests.get(
-            url, params=params, headers=self._headers(version, authenticated=authenticated),
+    def _send(self, url: str, version: str, params: JSON | None, *, authenticated: bool,
+              body: JSON | None = None) -> requests.Response:
+        return requests.request(
+            "POST" if body is not None else "GET", url, params=params, json=body,
+            headers=self._headers(version, authenticated=authenticated),
             verify=str(self.home.ca), timeout=TIMEOUT,
             cert=self.home.tls_pair if authenticated else None, allow_redirects=False)
 
     def get(self, path: str, *, version: str, params: JSON | None = None,
-            public: bool = False, url: str | None = None) -> JSON:
-        """One page of `/cds-au/v1/<path>` (or the `url` of a next page)."""
+            public: bool = False, url: str | None = None, body: JSON | None = None) -> JSON:
+        """One page of `/cds-au/v1/<path>` (or the `url` of a next page); with `body`, the
+        POST form of the endpoint (the "specific accounts" variants)."""
         base = self.config.bank_url if public else self.config.mtls_url
         target = url or f"{base}/cds-au/v1/{path}"
-        response = self._send(target, version, params, authenticated=not public)
+        response = self._send(target, version, params, authenticated=not public, body=body)
         if response.status_code == 401 and not public and self.tokens.get("refresh_token"):
             self.refresh()  # expired early, or the bank restarted its clock: once more
-            response = self._send(target, version, params, authenticated=True)
+            response = self._send(target, version, params, authenticated=True, body=body)
         if response.status_code != 200:
+            method = "POST" if body is not None else "GET"
             raise BankError(response.status_code, errors_of(response),
                             response.headers.get("x-fapi-interaction-id", ""),
-                            what=f"GET /cds-au/v1/{path}")
-        body: JSON = response.json()
-        return body
+                            what=f"{method} /cds-au/v1/{path}")
+        answer: JSON = response.json()
+        return answer
 
     def get_all(self, path: str, *, version: str, key: str, params: JSON | None = None,
-                limit: int | None = None, public: bool = False) -> tuple[list[JSON], JSON]:
+                limit: int | None = None, public: bool = False,
+                body: JSON | None = None) -> tuple[list[JSON], JSON]:
         """The `data[key]` items of every page, up to `limit`, and the last page's body."""
         origin = urlsplit(self.config.bank_url if public else self.config.mtls_url)
         items: list[JSON] = []
-        body = self.get(path, version=version, params=params, public=public)
+        page = self.get(path, version=version, params=params, public=public, body=body)
         while True:
-            items.extend(body["data"][key])
-            next_url = (body.get("links") or {}).get("next")
+            items.extend(page["data"][key])
+            next_url = (page.get("links") or {}).get("next")
             if not next_url or (limit is not None and len(items) >= limit):
                 break
             parts = urlsplit(next_url)
@@ -180,5 +186,5 @@ class Bank:
                                      "detail": parts.netloc}], what=f"GET /cds-au/v1/{path}")
             if self.progress:
                 self.progress(f"{len(items)} {key} so far; next page")
-            body = self.get(path, version=version, url=next_url, public=public)
-        return (items[:limit] if limit is not None else items), body
+            page = self.get(path, version=version, url=next_url, public=public, body=body)
+        return (items[:limit] if limit is not None else items), page

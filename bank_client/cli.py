@@ -392,14 +392,15 @@ def _json_key(kind: str, body: JSON) -> str:
 
 
 def _list(ctx: Context, path: str, version_of: str, key: str, *, title: str,
-          params: JSON | None = None, public: bool = False) -> None:
+          params: JSON | None = None, public: bool = False, body: JSON | None = None) -> None:
     limit = None if ctx.options.all else ctx.options.limit
-    with ctx.listening(), output.progress(f"GET {path}") as update:
+    method = "POST" if body is not None else "GET"
+    with ctx.listening(), output.progress(f"{method} {path}") as update:
         bank = ctx.bank(update)
         query = {**(params or {}), "page-size": str(min(limit or 1000, 1000))}
-        items, body = bank.get_all(path, version=VERSIONS[version_of], key=key, params=query,
-                                   limit=limit, public=public)
-    _show(ctx, key, items, body, title=title)
+        items, page = bank.get_all(path, version=VERSIONS[version_of], key=key, params=query,
+                                   limit=limit, public=public, body=body)
+    _show(ctx, key, items, page, title=title)
 
 
 def _one(ctx: Context, path: str, version_of: str, *, title: str, public: bool = False) -> None:
@@ -419,6 +420,30 @@ def _with_account(ctx: Context) -> str | None:
         return _resolve_account(ctx.bank(), ref)
 
 
+def _with_accounts(ctx: Context) -> list[str]:
+    refs: list[str] = ctx.options.accounts or []
+    if not refs:
+        return []
+    with ctx.listening(), output.progress("Finding the accounts"):
+        bank = ctx.bank()
+        return [_resolve_account(bank, ref) for ref in refs]
+
+
+def _per_account(ctx: Context, *, bulk: tuple[str, str], one: tuple[str, str],
+                 several: tuple[str, str], key: str, title: str) -> None:
+    """The three forms of a CDR list: every account (GET bulk), one account (GET under it),
+    or several (POST with their IDs). Each tuple is (path, the VERSIONS key); one's path has
+    an `{account}` placeholder."""
+    accounts = _with_accounts(ctx)
+    if not accounts:
+        _list(ctx, bulk[0], bulk[1], key, title=title)
+    elif len(accounts) == 1:
+        _list(ctx, one[0].format(account=accounts[0]), one[1], key, title=title)
+    else:
+        _list(ctx, several[0], several[1], key, title=title,
+              body={"data": {"accountIds": accounts}})
+
+
 def cmd_accounts(ctx: Context) -> None:
     _list(ctx, "banking/accounts", "accounts", "accounts", title="Accounts")
 
@@ -429,17 +454,20 @@ def cmd_account(ctx: Context) -> None:
 
 
 def cmd_balances(ctx: Context) -> None:
-    account = _with_account(ctx)
-    if account:
+    accounts = _with_accounts(ctx)
+    if len(accounts) == 1:
         with ctx.listening(), output.progress("GET balance"):
-            body = ctx.bank().get(f"banking/accounts/{account}/balance",
+            body = ctx.bank().get(f"banking/accounts/{accounts[0]}/balance",
                                   version=VERSIONS["balance"])
         if ctx.options.json:
             output.as_json(body)
         else:
             output.table("balances", [body["data"]], title="Balance")
-        return
-    _list(ctx, "banking/accounts/balances", "balances", "balances", title="Balances")
+    elif accounts:
+        _list(ctx, "banking/accounts/balances", "balances-for", "balances", title="Balances",
+              body={"data": {"accountIds": accounts}})
+    else:
+        _list(ctx, "banking/accounts/balances", "balances", "balances", title="Balances")
 
 
 def cmd_transactions(ctx: Context) -> None:
@@ -473,23 +501,31 @@ def cmd_payee(ctx: Context) -> None:
 
 
 def cmd_direct_debits(ctx: Context) -> None:
-    account = _with_account(ctx)
-    if account:
-        _list(ctx, f"banking/accounts/{account}/direct-debits", "account-direct-debits",
-              "directDebitAuthorisations", title="Direct debits")
-    else:
-        _list(ctx, "banking/accounts/direct-debits", "direct-debits",
-              "directDebitAuthorisations", title="Direct debits")
+    _per_account(ctx, bulk=("banking/accounts/direct-debits", "direct-debits"),
+                 one=("banking/accounts/{account}/direct-debits", "account-direct-debits"),
+                 several=("banking/accounts/direct-debits", "direct-debits-for"),
+                 key="directDebitAuthorisations", title="Direct debits")
 
 
 def cmd_scheduled_payments(ctx: Context) -> None:
-    account = _with_account(ctx)
-    if account:
-        _list(ctx, f"banking/accounts/{account}/payments/scheduled",
-              "account-scheduled-payments", "scheduledPayments", title="Scheduled payments")
+    _per_account(ctx, bulk=("banking/payments/scheduled", "scheduled-payments"),
+                 one=("banking/accounts/{account}/payments/scheduled",
+                      "account-scheduled-payments"),
+                 several=("banking/payments/scheduled", "scheduled-payments-for"),
+                 key="scheduledPayments", title="Scheduled payments")
+
+
+def cmd_instalment_plans(ctx: Context) -> None:
+    accounts = _with_accounts(ctx)
+    if len(accounts) > 1:
+        raise ClientError("Instalment plans: every account, or one (the standard has no POST "
+                          "form for several).")
+    if accounts:
+        _list(ctx, f"banking/accounts/{accounts[0]}/payments/plans",
+              "account-instalment-plans", "plans", title="Instalment plans")
     else:
-        _list(ctx, "banking/payments/scheduled", "scheduled-payments", "scheduledPayments",
-              title="Scheduled payments")
+        _list(ctx, "banking/accounts/payments/plans", "instalment-plans", "plans",
+              title="Instalment plans")
 
 
 def cmd_customer(ctx: Context) -> None:
@@ -597,8 +633,9 @@ def parser() -> argparse.ArgumentParser:
     paged(command("accounts", cmd_accounts, "The accounts the customer shares."))
     command("account", cmd_account, "One account's detail.").add_argument(
         "account", help="account ID, name, nickname or ID prefix")
-    balances = command("balances", cmd_balances, "Balances of every account, or of one.")
-    balances.add_argument("account", nargs="?")
+    balances = command("balances", cmd_balances, "Balances of every account, of one, or of "
+                       "several (POST with their IDs).")
+    balances.add_argument("accounts", nargs="*", metavar="ACCOUNT")
     paged(balances)
     transactions = command("transactions", cmd_transactions, "An account's transactions.")
     transactions.add_argument("account", help="account ID, name, nickname or ID prefix")
@@ -614,12 +651,18 @@ def parser() -> argparse.ArgumentParser:
     transaction.add_argument("transaction_id")
     paged(command("payees", cmd_payees, "Saved payees."))
     command("payee", cmd_payee, "One payee's detail.").add_argument("payee_id")
-    debits = command("direct-debits", cmd_direct_debits, "Direct debit authorisations.")
-    debits.add_argument("account", nargs="?")
+    debits = command("direct-debits", cmd_direct_debits, "Direct debit authorisations: every "
+                     "account's, one's, or several's.")
+    debits.add_argument("accounts", nargs="*", metavar="ACCOUNT")
     paged(debits)
-    scheduled = command("scheduled-payments", cmd_scheduled_payments, "Scheduled payments.")
-    scheduled.add_argument("account", nargs="?")
+    scheduled = command("scheduled-payments", cmd_scheduled_payments, "Scheduled payments: "
+                        "every account's, one's, or several's.")
+    scheduled.add_argument("accounts", nargs="*", metavar="ACCOUNT")
     paged(scheduled)
+    plans = command("instalment-plans", cmd_instalment_plans, "Instalment plans (buy now, pay "
+                    "later): every account's, or one's.")
+    plans.add_argument("accounts", nargs="*", metavar="ACCOUNT")
+    paged(plans)
     command("customer", cmd_customer, "The customer.").add_argument(
         "--detail", action="store_true", help="contact details too (customer.detail scope)")
     products = command("products", cmd_products, "The bank's products (public, no consent).")

@@ -78,6 +78,11 @@ TABLES: dict[str, list[Column]] = {
         ("Status", _get("status")), ("Payer reference", _get("payerReference")),
         ("Next", _get("recurrence", "nextPaymentDate")),
         ("Recurrence", _get("recurrence", "recurrenceUType"))],
+    "plans": [
+        ("Plan ID", _get("planId")), ("Nickname", _get("planNickname")),
+        ("Merchant", _get("merchantName")), ("Amount", _money("amount", "planCurrency")),
+        ("Created", _get("creationDate")), ("Duration", _get("duration")),
+        ("Every", _get("instalmentInterval"))],
     "products": [("Product ID", _get("productId")), ("Name", _get("name")),
                  ("Category", _get("productCategory")), ("Brand", _get("brand")),
                  ("Last updated", _date("lastUpdated"))],

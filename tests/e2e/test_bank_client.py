@@ -164,6 +164,43 @@ def test_balances_customer_and_public_products(client):
     assert products["data"]["products"]
 
 
+def test_every_list_in_its_bulk_one_account_and_several_accounts_forms(client):
+    accounts = [a["accountId"] for a in client.json("accounts")["data"]["accounts"]]
+    assert len(accounts) >= 2
+    two = accounts[:2]
+    forms = {
+        "balances": ("balances", "listBankingBalancesBulk", "getBankingBalance",
+                     "listBankingBalancesSpecificAccounts"),
+        "direct-debits": ("directDebitAuthorisations", "listDirectDebitsBulk",
+                          "listDirectDebits", "listDirectDebitsSpecificAccounts"),
+        "scheduled-payments": ("scheduledPayments", "listScheduledPaymentsBulk",
+                               "listScheduledPayments", "listScheduledPaymentsSpecificAccounts"),
+    }
+    for command, (key, bulk, one, several) in forms.items():
+        every = client.json(command)
+        assert_valid(every, bulk)
+        single = client.json(command, accounts[0])
+        assert_valid(single, one)
+        chosen = client.json(command, *two)
+        assert_valid(chosen, several)
+        def account_of(row):
+            return row["from"]["accountId"] if key == "scheduledPayments" else row["accountId"]
+
+        rows = chosen["data"][key]
+        assert {account_of(row) for row in rows} <= set(two), command
+        assert len(rows) == sum(account_of(r) in two for r in every["data"][key]), command
+    plans = client.json("instalment-plans")
+    assert_valid(plans, "listInstalmentPlansBulk")
+    assert_valid(client.json("instalment-plans", accounts[0]), "listInstalmentPlans")
+    payees = client.json("payees")
+    assert_valid(payees, "listBankingPayees")
+    if payees["data"]["payees"]:
+        payee = client.json("payee", payees["data"]["payees"][0]["payeeId"])
+        assert_valid(payee, "getBankingPayeeDetail")
+    assert_valid(client.json("account", accounts[0]), "getBankingAccountDetail")
+    assert_valid(client.json("customer", "--detail"), "getCustomerDetail")
+
+
 def test_bank_errors_show_the_cdr_code_and_interaction_id(client):
     refused = client.run("transactions", "f" * 32, "--since", "30d", ok=False)
     assert refused.returncode == 2
