@@ -94,7 +94,7 @@ def _bank_with_pages(pages):
     bank.config, bank.progress = config, None
     calls = []
 
-    def get(path, *, version, params=None, public=False, url=None):
+    def get(path, *, version, params=None, public=False, url=None, body=None):
         calls.append(url)
         return pages[len(calls) - 1]
     bank.get = get
