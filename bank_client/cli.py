@@ -15,6 +15,7 @@ except by `credentials`, which exists to hand them to another tool.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import queue
@@ -32,11 +33,17 @@ from urllib.parse import urlsplit
 
 import requests
 from authlib.integrations.base_client import OAuthError
-from jwcrypto import jwk, jws
+from jwcrypto import jws
 
 from bank_client import output
 from bank_client.api import VERSIONS, Bank, BankError, NotLoggedIn, errors_of
-from bank_client.config import ClientConfig, ClientHome, default_bank_home, default_home
+from bank_client.config import (
+    ClientConfig,
+    ClientHome,
+    HomeError,
+    default_bank_home,
+    default_home,
+)
 from bank_client.demo_customer import ConsentError, DemoCustomer
 from bank_client.enrolment import (
     FULL_SCOPE,
@@ -49,7 +56,7 @@ from bank_client.enrolment import (
 )
 from bank_client.listener import Listener
 from bank_client.recipient import Recipient
-from bank_client.vault import VaultError
+from bank_client.vault import VaultError, capture_passphrase
 
 JSON = dict[str, Any]
 DEFAULT_LISTEN = "127.0.0.1:8450"
@@ -68,6 +75,7 @@ class Context:
         self.home = ClientHome(Path(options.home) if options.home else default_home(self.bank_home))
         self._config: ClientConfig | None = None
         self._recipient: Recipient | None = None
+        self._seen_jtis: set[str] = set()
 
     @property
     def config(self) -> ClientConfig:
@@ -106,8 +114,8 @@ class Context:
             if required:
                 raise ClientError(f"Cannot listen on {self.config.listen} ({exc.strerror}): "
                                   "is another bank-client running?") from None
-            output.err.print(f"[yellow]note:[/] {self.config.listen} is busy; going on without "
-                             "the client's own endpoints")
+            output.err.print(f"note: {self.config.listen} is busy; going on without the "
+                             "client's own endpoints", markup=False)
             yield None
             return
         try:
@@ -119,36 +127,30 @@ class Context:
         return {"keys": [json.loads(self.recipient.key.export_public())]}
 
     def revocation_notice(self, form: dict[str, str], authorization: str) -> int:
-        """The bank says the customer withdrew consent: believe it only if the bank signed it
-        for this endpoint; then forget the arrangement's tokens."""
+        """The bank says the customer withdrew consent (CDS "CDR Arrangement Revocation",
+        recipient-hosted). Believed only when both JWTs are the bank's own for this endpoint:
+        the bearer (self-signed client authentication) and `cdr_arrangement_jwt`, each
+        iss = sub = the bank, unexpired, never seen before (jti); then the arrangement's tokens
+        are forgotten."""
+        audience = f"http://{self.config.listen}/arrangements/revoke"
+        scheme, _, bearer = authorization.partition(" ")
         try:
-            claims = _bank_jwt(self.recipient, form.get("cdr_arrangement_jwt", ""))
-        except (ValueError, KeyError, jws.InvalidJWSSignature, jws.InvalidJWSObject,
-                requests.RequestException):
+            notices = [self.recipient.bank_jwt(jwt, what="revocation notice", audience=audience)
+                       for jwt in (bearer if scheme.lower() == "bearer" else "",
+                                   form.get("cdr_arrangement_jwt", ""))]
+        except (AssertionError, ValueError, KeyError, jws.InvalidJWSSignature,
+                jws.InvalidJWSObject, requests.RequestException):
             return 401
-        if claims.get("aud") != f"http://{self.config.listen}/arrangements/revoke":
+        jtis = [notice.get("jti") for notice in notices]
+        if any(n.get("sub") != n.get("iss") for n in notices) or \
+                any(not isinstance(j, str) or j in self._seen_jtis for j in jtis):
             return 401
+        self._seen_jtis.update(str(j) for j in jtis)
         vault = self.home.vault(self.config)
         tokens = vault.load() or {}
-        if tokens.get("cdr_arrangement_id") == claims.get("cdr_arrangement_id"):
+        if tokens.get("cdr_arrangement_id") == notices[1].get("cdr_arrangement_id"):
             vault.clear()
         return 204
-
-
-def _bank_jwt(recipient: Recipient, compact: str) -> JSON:
-    keys = jwk.JWKSet.from_json(
-        json.dumps(recipient.http("GET", recipient.discovery()["jwks_uri"]).json()))
-    token = jws.JWS()
-    token.deserialize(compact)
-    alg = token.jose_header.get("alg")
-    key = keys.get_key(token.jose_header.get("kid"))
-    if alg not in {"PS256", "ES256"} or key is None:
-        raise ValueError("not signed by the bank")
-    token.verify(key, alg=alg)
-    claims: JSON = json.loads(token.payload)
-    if float(claims["exp"]) < time.time():
-        raise ValueError("expired")
-    return claims
 
 
 # -- enrol ------------------------------------------------------------------------------------
@@ -159,6 +161,14 @@ def cmd_enrol(ctx: Context) -> None:
         output.err.print(f"Already enrolled as {config.client_id} with {config.bank_url} "
                          f"({ctx.home.root}); --force enrols a new client.")
         return
+    host, _, port = options.listen.rpartition(":")
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback and port.isdigit()
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ClientError(f"--listen {options.listen}: a loopback address and port, such as "
+                          f"{DEFAULT_LISTEN} (the client's endpoints are for this machine only)")
     tools = BankTools(ctx.bank_home)
     pki_dir = Path(options.pki_dir) if options.pki_dir else ctx.bank_home / "var" / "pki"
     if not (pki_dir / "ca" / "ca.pem").is_file():
@@ -247,14 +257,9 @@ def cmd_login(ctx: Context) -> None:
             output.err.print("Opening the bank's consent page in your browser. If none "
                              f"opens, visit:\n{authorize_url}")
             webbrowser.open(authorize_url)
-        try:
-            with output.progress("Waiting for the bank's answer at "
-                                 f"{config.redirect_uri}"):
-                callback = listener.wait_for_callback(options.timeout)
-        except queue.Empty:
-            raise ClientError(f"No answer from the consent pages within {options.timeout} s; "
-                              "run `bank-client login` again.") from None
-    claims = recipient.jarm(f"http://{config.listen}{callback}", state=state)
+        with output.progress(f"Waiting for the bank's answer at {config.redirect_uri}"):
+            claims = _first_valid_answer(listener, recipient, config, state=state,
+                                         timeout=options.timeout)
     if "error" in claims:
         raise ClientError(f"The bank answered {claims['error']}: "
                           f"{claims.get('error_description', '')}")
@@ -271,6 +276,26 @@ def cmd_login(ctx: Context) -> None:
         return
     output.fields(summary, title="Authorised: tokens saved encrypted in " + str(ctx.home.root))
     output.out.print("Try: bank-client accounts")
+
+
+def _first_valid_answer(listener: Listener, recipient: Recipient, config: ClientConfig, *,
+                        state: str, timeout: float) -> JSON:
+    """The claims of the first request to the redirect URI that is the bank's answer to this
+    login (signed by the bank, for us, with our state). Others are ignored: anything on this
+    machine can send requests to a loopback port."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            callback = listener.wait_for_callback(max(left, 0.01))
+        except queue.Empty:
+            raise ClientError(f"No answer from the consent pages within {timeout:g} s; run "
+                              "`bank-client login` again.") from None
+        try:
+            return recipient.jarm(f"http://{config.listen}{callback}", state=state)
+        except (AssertionError, ValueError, jws.InvalidJWSObject, jws.InvalidJWSSignature):
+            output.err.print("note: ignored a request to the redirect URI that is not the "
+                             "bank's answer to this login", markup=False)
 
 
 def _when(epoch: float) -> str:
@@ -675,26 +700,28 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     options = parser().parse_args(argv)
+    # The passphrase stays in this process: no child (manage.py, the browser) inherits it.
+    capture_passphrase()
     ctx = Context(options)
     try:
         options.handler(ctx)
     except BankError as exc:
-        output.err.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+        output.error(str(exc))
         return 2
     except OAuthError as exc:
-        output.err.print(f"[red]error:[/] the bank refused: {exc.error}: {exc.description}")
+        output.error(f"the bank refused: {exc.error}: {exc.description}")
         return 2
     except requests.exceptions.SSLError as exc:
-        output.err.print(f"[red]error:[/] TLS with the bank failed ({type(exc).__name__}); "
-                         "is this the demo's CA and certificate? Try `bank-client enrol "
-                         "--force` after re-creating the demo PKI.")
+        output.error(f"TLS with the bank failed ({type(exc).__name__}); is this the demo's CA "
+                     "and certificate? Try `bank-client enrol --force` after re-creating the "
+                     "demo PKI.")
         return 1
     except requests.ConnectionError:
-        output.err.print("[red]error:[/] cannot reach the bank: is `make demo` running?")
+        output.error("cannot reach the bank: is `make demo` running?")
         return 1
-    except (ClientError, NotLoggedIn, VaultError, EnrolmentError, ConsentError,
-            AssertionError) as exc:
-        output.err.print(f"[red]error:[/] {exc}")
+    except (ClientError, NotLoggedIn, VaultError, EnrolmentError, ConsentError, HomeError,
+            AssertionError, jws.InvalidJWSObject, jws.InvalidJWSSignature) as exc:
+        output.error(str(exc) or type(exc).__name__)
         return 1
     except KeyboardInterrupt:
         return 130

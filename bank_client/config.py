@@ -54,9 +54,24 @@ class ClientConfig:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+class HomeError(Exception):
+    """The client's home is not private to this user."""
+
+
 class ClientHome:
     def __init__(self, root: Path) -> None:
         self.root = root
+
+    def check_private(self) -> None:
+        """Refuse a home (or its tls/) that another user owns or can read or write, as ssh does
+        with ~/.ssh: someone who could swap its CA or bank URL would collect the tokens."""
+        for directory in (self.root, self.root / "tls"):
+            if not directory.exists():
+                continue
+            info = directory.stat()
+            if info.st_uid != os.getuid() or info.st_mode & 0o077:
+                raise HomeError(f"{directory} must belong to you and be private "
+                                f"(chmod 700 {directory})")
 
     @property
     def config_path(self) -> Path:
@@ -85,11 +100,13 @@ class ClientHome:
     def create(self) -> None:
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         (self.root / "tls").mkdir(mode=0o700, exist_ok=True)
+        self.check_private()
 
     def enrolled(self) -> bool:
         return self.config_path.is_file()
 
     def load(self) -> ClientConfig:
+        self.check_private()
         try:
             return ClientConfig(**json.loads(self.config_path.read_text()))
         except FileNotFoundError:

@@ -45,6 +45,7 @@ class Listener:
         class Handler(BaseHTTPRequestHandler):
             server_version = "bank-client"
             sys_version = ""
+            timeout = 10  # seconds per socket operation: a stalled peer cannot hold a thread
 
             def _send(self, status: int, body: bytes, content_type: str) -> None:
                 self.send_response(status)
@@ -60,9 +61,13 @@ class Listener:
                 if path == "/jwks":
                     self._send(200, json.dumps(owner.public_jwks).encode(), "application/json")
                 elif path == "/callback":
-                    owner.callbacks.put(self.path)
+                    # Only what looks like an authorization response is queued; whatever is,
+                    # the waiting command verifies it and discards what fails (anyone on this
+                    # machine, or any web page, can send a request here).
                     query = parse_qs(urlsplit(self.path).query)
                     ok = "response" in query
+                    if ok:
+                        owner.callbacks.put(self.path)
                     page = _DONE_PAGE.format(
                         title="Back at bank-client" if ok else "No authorisation response",
                         text=html.escape("You can close this window; bank-client carries on."
@@ -75,7 +80,11 @@ class Listener:
                 if urlsplit(self.path).path != "/arrangements/revoke" or not owner.on_revocation:
                     self._send(404, b"{}", "application/json")
                     return
-                length = int(self.headers.get("Content-Length") or 0)
+                declared = self.headers.get("Content-Length") or "0"
+                if not declared.isdigit():
+                    self._send(400, b"{}", "application/json")
+                    return
+                length = int(declared)
                 if length > MAX_BODY:
                     self._send(413, b"{}", "application/json")
                     return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 JSON = dict[str, Any]
 Column = tuple[str, Callable[[JSON], Any]]
@@ -93,14 +95,35 @@ TABLES: dict[str, list[Column]] = {
 _NUMERIC = {"Current", "Available", "Amount"}
 
 
+#: C0 and C1 control characters (ESC starts terminal escape sequences: hyperlinks, window
+#: titles, clipboard writes). Transaction descriptions, payee names and references are
+#: written by third parties: none of it may drive the user's terminal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(value: object, *, newlines: bool = False) -> Text:
+    """The value as inert text: no rich markup, no control characters (shown as U+FFFD)."""
+    pattern = _CONTROL_BUT_NEWLINE if newlines else _CONTROL
+    return Text(pattern.sub("\ufffd", str(value)))
+
+
+def error(message: str) -> None:
+    """An error line on standard error; the message may quote the bank, so it is inert."""
+    line = Text("error: ", style="red")
+    line.append_text(clean(message, newlines=True))
+    err.print(line, highlight=False)
+
+
 def table(kind: str, items: list[JSON], *, title: str = "") -> None:
     columns = TABLES[kind]
-    grid = Table(title=title or None, title_justify="left", header_style="bold")
+    grid = Table(title=clean(title) if title else None, title_justify="left",
+                 header_style="bold")
     for header, _ in columns:
         grid.add_column(header, justify="right" if header in _NUMERIC else "left",
                         overflow="fold", no_wrap=header.endswith(" ID") or header in _NUMERIC)
     for item in items:
-        grid.add_row(*("" if (v := pick(item)) is None else str(v) for _, pick in columns))
+        grid.add_row(*(Text("") if (v := pick(item)) is None else clean(v) for _, pick in columns))
     out.print(grid)
     if not items:
         out.print("(none)")
@@ -108,11 +131,12 @@ def table(kind: str, items: list[JSON], *, title: str = "") -> None:
 
 def fields(record: JSON, *, title: str = "") -> None:
     """One record as `key  value` lines, nested objects flattened with dots."""
-    grid = Table(title=title or None, title_justify="left", show_header=False, box=None)
+    grid = Table(title=clean(title) if title else None, title_justify="left",
+                 show_header=False, box=None)
     grid.add_column(style="bold")
     grid.add_column(overflow="fold")
     for key, value in _flatten(record):
-        grid.add_row(key, value)
+        grid.add_row(clean(key), clean(value))
     out.print(grid)
 
 

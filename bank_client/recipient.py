@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import secrets
 import ssl
 import threading
@@ -28,6 +29,15 @@ from joserfc.jwk import RSAKey
 from jwcrypto import jwk, jws
 
 JSON = dict[str, Any]
+
+
+#: A compact JWS: three base64url parts (header and payload never empty).
+_COMPACT_JWS = re.compile(r"\A[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\Z")
+#: The algorithms the CDR allows the bank to sign with, and the key each needs (kty, crv).
+_KEY_TYPES = {"PS256": ("RSA", None), "ES256": ("EC", "P-256")}
+CLOCK_LEEWAY = 60  # seconds
+#: The authentication level the CDR requires (CDS: "urn:cds.au:cdr:3").
+CDR_ACR = "urn:cds.au:cdr:3"
 
 
 def _b64(data: bytes) -> str:
@@ -132,16 +142,24 @@ class Recipient:
 
     def http(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         timeout = kwargs.pop("timeout", 15)
+        kwargs.setdefault("allow_redirects", False)
         return requests.request(method, url, verify=self.verify, cert=self.cert, timeout=timeout,
                                 **kwargs)
 
     def _tls(self) -> JSON:
-        return {"verify": self.verify, "cert": self.cert, "timeout": 15}
+        # No redirects: a 307 would re-send the form (code, refresh token, client assertion)
+        # wherever it points; requests only drops the Authorization header across hosts.
+        return {"verify": self.verify, "cert": self.cert, "timeout": 15, "allow_redirects": False}
 
     def discovery(self) -> JSON:
+        """The bank's OpenID metadata; its issuer must be the bank we were told to use (OIDC
+        Discovery 4.3), or every later iss check would compare against an impostor's."""
         if not self.metadata:
             url = f"{self.bank_url}/.well-known/openid-configuration"
-            self.metadata = self.http("GET", url).json()
+            metadata = self.http("GET", url).json()
+            if metadata.get("issuer") != self.bank_url:
+                raise AssertionError(f"the discovery document's issuer is not {self.bank_url}")
+            self.metadata = metadata
         return self.metadata
 
     def _oauth(self, client_id: str, token_endpoint: str, audience: str) -> OAuth2Session:
@@ -243,40 +261,67 @@ class Recipient:
         query = parse_qs(urlsplit(redirect_url).query)
         if "response" not in query:
             raise AssertionError("no JARM response in the redirect")
-        claims = self._bank_signed(query["response"][0], what="JARM response")
+        claims = self.bank_jwt(query["response"][0], what="JARM response",
+                               audience=self.client_id)
         if state is not None and claims.get("state") != state:
             raise AssertionError("JARM response for another request (state)")
         return claims
 
-    def _bank_signed(self, compact: str, *, what: str) -> JSON:
-        """The claims of a JWT the bank signed for this client: signature by a key in the
-        bank's JWKS with an algorithm we allow (never the header's choice), iss, aud, exp."""
-        keys = jwk.JWKSet.from_json(
-            json.dumps(self.http("GET", self.discovery()["jwks_uri"]).json()))
+    def bank_jwt(self, compact: str, *, what: str, audience: str) -> JSON:
+        """The claims of a JWT the bank signed (JARM response, ID token, revocation notice),
+        checked as a careful recipient must:
+
+        - compact serialization only (three base64url parts), never the JSON forms;
+        - PS256 or ES256 (never the algorithm the header would choose), a `kid`, and a key of
+          the bank's JWKS of the matching type (RSA for PS256, EC P-256 for ES256) meant for
+          signing; then the signature;
+        - `iss` the bank's issuer; `aud` this audience (a list only with `azp` us);
+        - `exp` in the future; `iat`/`nbf`, when present, not in the future (60 s leeway).
+        """
+        if not _COMPACT_JWS.match(compact):
+            raise AssertionError(f"{what} is not a compact JWS")
         token = jws.JWS()
         token.deserialize(compact)
-        alg = token.jose_header.get("alg")
-        if alg not in {"PS256", "ES256"}:
-            raise AssertionError(f"{what} signed with {alg}")
-        key = keys.get_key(token.jose_header.get("kid"))
+        header = token.jose_header
+        alg, kid = header.get("alg"), header.get("kid")
+        if alg not in _KEY_TYPES or not isinstance(kid, str):
+            raise AssertionError(f"{what} signed with {alg!r} or without a kid")
+        keys = jwk.JWKSet.from_json(
+            json.dumps(self.http("GET", self.discovery()["jwks_uri"]).json()))
+        key = keys.get_key(kid)
         if key is None:
             raise AssertionError(f"{what} signed with a key the bank does not publish")
+        kty, crv = _KEY_TYPES[alg]
+        if key.get("kty") != kty or (crv and key.get("crv") != crv) or \
+                key.get("use") not in (None, "sig"):
+            raise AssertionError(f"{what} signed with a key not meant for {alg}")
         token.verify(key, alg=alg)
         claims: JSON = json.loads(token.payload)
-        audience = claims.get("aud")
-        audiences = audience if isinstance(audience, list) else [audience]
-        if claims.get("iss") != self.discovery()["issuer"] or self.client_id not in audiences:
+        aud = claims.get("aud")
+        for_us = aud == audience or (
+            isinstance(aud, list) and audience in aud and (len(aud) == 1
+                                                            or claims.get("azp") == audience))
+        if claims.get("iss") != self.discovery()["issuer"] or not for_us:
             raise AssertionError(f"{what} not for us")
-        if not isinstance(claims.get("exp"), int | float) or claims["exp"] < time.time():
+        now = time.time()
+        if not isinstance(claims.get("exp"), int | float) or claims["exp"] <= now:
             raise AssertionError(f"{what} expired")
+        for name in ("iat", "nbf"):
+            value = claims.get(name)
+            if value is not None and (not isinstance(value, int | float)
+                                      or value > now + CLOCK_LEEWAY):
+                raise AssertionError(f"{what} from the future ({name})")
         return claims
 
     def id_token_claims(self, id_token: str, *, nonce: str) -> JSON:
         """The checked claims of an ID token from the token endpoint (OIDC Core 3.1.3.7):
-        signed by the bank, for us, unexpired, and carrying the nonce we sent."""
-        claims = self._bank_signed(id_token, what="ID token")
+        signed by the bank, for us, unexpired, carrying the nonce we sent and the
+        authentication level the CDR requires (we asked for it as essential)."""
+        claims = self.bank_jwt(id_token, what="ID token", audience=self.client_id)
         if claims.get("nonce") != nonce:
             raise AssertionError("ID token for another request (nonce)")
+        if claims.get("acr") != CDR_ACR:
+            raise AssertionError(f"ID token with acr {claims.get('acr')!r}, not {CDR_ACR}")
         return claims
 
     def token(self, *, code: str, code_verifier: str) -> JSON:

@@ -28,8 +28,22 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 PASSPHRASE_ENV = "BANK_CLIENT_PASSPHRASE"  # noqa: S105 - the variable's name
 _VERSION = 1
-# scrypt at 2^15: ~100 ms and 32 MiB here, once per command.
-_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**15, 8, 1
+# scrypt at OWASP's 2^17, r=8, p=1: about 0.3 s and 128 MiB, once per command.
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**17, 8, 1
+_captured: str | None = None
+
+
+def capture_passphrase() -> None:
+    """Take BANK_CLIENT_PASSPHRASE out of the environment into this process, so that no child
+    (manage.py, the browser) inherits it."""
+    global _captured
+    passphrase = os.environ.pop(PASSPHRASE_ENV, None)
+    if passphrase is not None:
+        _captured = passphrase
+
+
+def _passphrase() -> str | None:
+    return _captured if _captured is not None else os.environ.get(PASSPHRASE_ENV) or None
 
 
 class VaultError(Exception):
@@ -63,7 +77,7 @@ class TokenVault:
         self.aad = f"bank-client tokens v{_VERSION}|{client_id}".encode()
 
     def _key(self, salt: bytes, *, create: bool) -> bytes:
-        passphrase = os.environ.get(PASSPHRASE_ENV)
+        passphrase = _passphrase()
         if passphrase:
             kdf = Scrypt(salt=salt, length=32, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P)
             return kdf.derive(passphrase.encode())
@@ -81,7 +95,7 @@ class TokenVault:
         salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
         key = self._key(salt, create=True)
         sealed = AESGCM(key).encrypt(nonce, json.dumps(tokens).encode(), self.aad)
-        envelope = {"v": _VERSION, "kdf": "scrypt" if os.environ.get(PASSPHRASE_ENV) else "key",
+        envelope = {"v": _VERSION, "kdf": "scrypt" if _passphrase() else "key",
                     "salt": _b64(salt), "nonce": _b64(nonce), "ciphertext": _b64(sealed)}
         write_private(self.path, json.dumps(envelope).encode())
 
@@ -97,7 +111,7 @@ class TokenVault:
                 raise VaultError(f"{self.path} has an unknown format")
         except (ValueError, KeyError, TypeError) as exc:
             raise VaultError(f"{self.path} is not a token vault") from exc
-        if envelope.get("kdf") == "scrypt" and not os.environ.get(PASSPHRASE_ENV):
+        if envelope.get("kdf") == "scrypt" and not _passphrase():
             raise VaultError(f"the tokens were saved with a passphrase: set {PASSPHRASE_ENV}")
         try:
             plain = AESGCM(self._key(salt, create=False)).decrypt(nonce, sealed, self.aad)

@@ -77,6 +77,15 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str, separators=(",", ":"))
 
 
+#: Control characters, shown escaped in text lines: a newline or CR in a logged value would
+#: forge a second line, ESC would drive the reader's terminal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _inert(text: str) -> str:
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
 class TextFormatter(logging.Formatter):
     """One readable line per record, for a person watching the demo's terminal (dev only;
     BANK_LOG_FORMAT=text): level (coloured unless NO_COLOR is set), logger, message, then
@@ -99,12 +108,12 @@ class TextFormatter(logging.Formatter):
         level = f"{record.levelname:<7}"
         if self.colour:
             level = f"{self._COLOURS.get(record.levelname, '')}{level}\x1b[0m"
-        extras = [f"{key}={value}" for key in self._EXTRAS
+        extras = [f"{key}={_inert(str(value))}" for key in self._EXTRAS
                   if (value := record.__dict__.get(key)) not in (None, "")]
         interaction_id = getattr(record, "interaction_id", None)
         if interaction_id:
             extras.append(f"iid={interaction_id}")
-        message = record.getMessage().replace("\n", " ")
+        message = _inert(record.getMessage())
         line = f"{level} {record.name}: {message}"
         if extras:
             line += "  (" + " ".join(extras) + ")"

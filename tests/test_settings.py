@@ -64,7 +64,7 @@ def test_prod_refuses_to_start_without(missing):
      ("BANK_LISTENER", "all"), ("BANK_LISTENER", "proxied"),
      ("BANK_MTLS_BASE_URL", "http://mtls.bank.example.com"),
      ("BANK_RATE_LIMIT_STORE", "memory://"),
-     ("BANK_RATE_LIMIT_OVERRIDES", "not json")],
+     ("BANK_RATE_LIMIT_OVERRIDES", "not json"), ("BANK_LOG_FORMAT", "text")],
 )
 def test_prod_refuses_weak_values(name, value):
     result = load_settings("bank.settings.prod", {**GOOD_PROD_ENV, name: value})

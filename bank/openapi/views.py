@@ -23,12 +23,14 @@ under the bank's page CSP (security/headers.py PAGE_CSP: script-src 'self', styl
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpResponse
 from django.templatetags.static import static
 from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import extend_schema
@@ -66,11 +68,34 @@ def _document(public_base: str, mtls_base: str) -> dict[str, Any]:
     return document
 
 
-def openapi_document() -> dict[str, Any]:
-    """The bank's OpenAPI document for the current base URLs (generated once, then cached)."""
+def openapi_document_key() -> tuple[str, str]:
     from django.conf import settings
 
-    return _document(settings.BANK_PUBLIC_BASE_URL, settings.BANK_MTLS_BASE_URL)
+    return (settings.BANK_PUBLIC_BASE_URL, settings.BANK_MTLS_BASE_URL)
+
+
+def openapi_document() -> dict[str, Any]:
+    """The bank's OpenAPI document for the current base URLs (generated once, then cached)."""
+    return _document(*openapi_document_key())
+
+
+def _if_none_match(request: Request) -> set[str]:
+    return {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}
+
+
+#: Rendered documents by (renderer media type, base URLs): a handful of entries at most.
+_RENDERED: dict[tuple[str, tuple[str, str]], tuple[bytes, str]] = {}
+
+
+def _rendered(renderer: BaseRenderer, key: tuple[str, str]) -> tuple[bytes, str]:
+    """The document rendered once per format and base URLs (YAML costs ~50 ms), and its
+    ETag: an unauthenticated endpoint must not be a cheap way to burn CPU."""
+    slot = (str(renderer.media_type), key)
+    if slot not in _RENDERED:  # a race renders twice, identically: harmless
+        body = renderer.render(_document(*key), renderer_context={})
+        data = body if isinstance(body, bytes) else str(body).encode()
+        _RENDERED[slot] = (data, '"' + hashlib.sha256(data).hexdigest()[:32] + '"')
+    return _RENDERED[slot]
 
 
 class _FormatNegotiation(DefaultContentNegotiation):
@@ -98,13 +123,23 @@ class SchemaApi(_DocsView, SpectacularAPIView):
 
     content_negotiation_class = _FormatNegotiation
 
-    def _get_schema_response(self, request: Request) -> Response:
+    def _get_schema_response(self, request: Request) -> HttpResponse:
         renderer = self.perform_content_negotiation(request, force=True)[0]
-        return Response(
-            data=openapi_document(),
-            headers={"Content-Disposition":
-                     f'inline; filename="cdr-bank-openapi.{renderer.format}"'},
-        )
+        body, etag = _rendered(renderer, openapi_document_key())
+        content_type = str(renderer.media_type)
+        if renderer.charset:
+            content_type += f"; charset={renderer.charset}"
+        response = HttpResponse(
+            b"" if etag in _if_none_match(request) else body, content_type=content_type,
+            status=304 if etag in _if_none_match(request) else 200)
+        response["Content-Disposition"] = (
+            f'inline; filename="cdr-bank-openapi.{renderer.format}"')
+        response["ETag"] = etag
+        response["Vary"] = "Accept"
+        # The same for everyone, changing only with a release: caches may keep it (the
+        # security headers make a credentialed request's answer no-store anyway).
+        response["Cache-Control"] = "public, max-age=3600"
+        return response
 
 
 class SwaggerUiPage(_DocsView, SpectacularSwaggerSplitView):

@@ -38,6 +38,10 @@ BANK_PUBLIC_BASE_URL = mandatory("BANK_PUBLIC_BASE_URL")
 if not BANK_PUBLIC_BASE_URL.startswith("https://"):
     raise ImproperlyConfigured("BANK_PUBLIC_BASE_URL must be an https:// URL.")
 DEBUG = False
+# Logs are JSON lines for the SIEM, from Django and gunicorn alike (bank/gunicorn_tls.py reads
+# the same variable): the demo's readable text format is refused here.
+if env.str("BANK_LOG_FORMAT", default="json") != "json":
+    raise ImproperlyConfigured("BANK_LOG_FORMAT must be json in production (text is the demo's).")
 # One process per listener (security/listeners.py), never one serving both.
 BANK_LISTENER = mandatory("BANK_LISTENER")
 if BANK_LISTENER not in {"public", "mtls"}:

@@ -45,6 +45,10 @@ UNAVAILABLE_RETRY_AFTER = "5"
 VIEW_OPERATIONS: dict[str, Operation | dict[str | None, Operation]] = {
     "oauth:discovery": Operation.DISCOVERY,
     "oauth:jwks": Operation.DISCOVERY,
+    # The OpenAPI document and its pages (bank/openapi): public, so per source like discovery.
+    "schema": Operation.DISCOVERY,
+    "api-docs": Operation.DISCOVERY,
+    "api-redoc": Operation.DISCOVERY,
     "health-live": Operation.HEALTH,
     "health-ready": Operation.HEALTH,
     "oauth:authorize": Operation.AUTHORIZE,

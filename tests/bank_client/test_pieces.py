@@ -138,3 +138,107 @@ def test_ids_that_start_with_a_dash_are_arguments_not_options():
     assert options.transaction_id == "-abcdefghijklmnopqrstu"
     with pytest.raises(SystemExit):  # an unknown short option is still an error
         parser().parse_args(["transactions", "x", "-z"])
+
+
+def test_third_party_text_cannot_drive_the_terminal():
+    """Transaction descriptions, payee names and error details are written by others: rich
+    markup and control characters (ESC: hyperlinks, titles, clipboard) arrive inert."""
+    import io
+
+    from rich.console import Console
+
+    from bank_client import output
+
+    payload = ("[link=https://evil.example/]refund here[/link] \x1b]0;pwned\x07 \x1b[2J "
+               "[red]x[/red]")
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=300, color_system="truecolor")
+    original = output.out
+    output.out = console
+    try:
+        output.table("transactions", [{"description": payload, "amount": "-1.00",
+                                       "transactionId": "t1"}])
+        output.fields({"detail": payload})
+    finally:
+        output.out = original
+    shown = buffer.getvalue()
+    assert "\x1b]8;" not in shown  # no OSC 8 hyperlink
+    assert "\x1b]0;" not in shown and "\x1b[2J" not in shown and "\x07" not in shown
+    assert "[link=https://evil.example/]refund here[/link]" in shown  # shown as text
+    assert "[red]x[/red]" in shown
+    assert str(output.clean("a\nb")) == "a\ufffdb"
+    assert str(output.clean("a\nb\x1b", newlines=True)) == "a\nb\ufffd"
+
+
+def test_the_redirect_listener_queues_only_authorization_responses_and_bounds_bodies():
+    address = f"127.0.0.1:{_port()}"
+    with Listener(address, public_jwks={"keys": []},
+                  on_revocation=lambda form, auth: 204) as listener:
+        base = f"http://{address}"
+        requests.get(f"{base}/callback?code=x&state=y", timeout=5)
+        requests.get(f"{base}/callback?response=a.b.c", timeout=5)
+        assert listener.wait_for_callback(1) == "/callback?response=a.b.c"
+        assert listener.callbacks.empty()
+        for length in ("-1", "abc"):
+            with socket.create_connection(("127.0.0.1", int(address.split(":")[1])), 5) as s:
+                s.sendall(f"POST /arrangements/revoke HTTP/1.1\r\nHost: x\r\n"
+                          f"Content-Length: {length}\r\nConnection: close\r\n\r\n".encode())
+                assert s.recv(100).startswith(b"HTTP/1.0 400")
+
+
+def test_login_waits_past_answers_that_are_not_the_banks():
+    """Anything on this machine can call the redirect URI: a forged or foreign answer is
+    ignored, and the bank's own is taken when it comes."""
+    import queue as queue_module
+
+    from bank_client.cli import _first_valid_answer
+
+    class FakeListener:
+        callbacks = queue_module.Queue()
+
+        def wait_for_callback(self, timeout):
+            return self.callbacks.get(timeout=timeout)
+
+    class FakeRecipient:
+        def jarm(self, url, *, state):
+            if "forged" in url:
+                raise AssertionError("JARM response not for us")
+            if "garbage" in url:
+                from jwcrypto import jws
+                raise jws.InvalidJWSObject("bad")
+            return {"code": "c", "state": state}
+
+    listener = FakeListener()
+    for path in ("/callback?response=forged", "/callback?response=garbage",
+                 "/callback?response=real"):
+        listener.callbacks.put(path)
+    config = ClientConfig(bank_url="", mtls_url="", redirect_uri="", listen="127.0.0.1:1",
+                          client_name="")
+    claims = _first_valid_answer(listener, FakeRecipient(), config, state="s", timeout=2)
+    assert claims == {"code": "c", "state": "s"}
+    with pytest.raises(ClientError, match="No answer"):
+        _first_valid_answer(listener, FakeRecipient(), config, state="s", timeout=0.2)
+
+
+def test_a_home_others_can_read_is_refused(tmp_path):
+    from bank_client.config import ClientHome, HomeError
+
+    home = ClientHome(tmp_path / "home")
+    home.create()
+    home.check_private()
+    (tmp_path / "home").chmod(0o750)
+    with pytest.raises(HomeError, match="chmod 700"):
+        home.check_private()
+    (tmp_path / "home").chmod(0o700)
+    (tmp_path / "home" / "tls").chmod(0o777)
+    with pytest.raises(HomeError):
+        home.load()
+
+
+@pytest.mark.parametrize("listen", ["0.0.0.0:8450", "192.168.1.5:8450", "example.com:80",
+                                    "127.0.0.1:http"])
+def test_enrol_listens_on_loopback_only(listen, tmp_path, capsys):
+    from bank_client.cli import main
+
+    assert main(["--home", str(tmp_path / "h"), "enrol", "--listen", listen]) == 1
+    assert "loopback" in capsys.readouterr().err

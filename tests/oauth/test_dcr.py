@@ -545,3 +545,27 @@ def test_redirect_uris_on_two_hosts_need_a_sector_identifier(make_recipient, cli
     single = dcr_post(client, recipient.registration_request(
         recipient.ssa(), redirect_uris=["https://one.example/cb"]))
     assert single.status_code == 201
+
+
+def test_production_refuses_http_redirect_uris(make_recipient, client, settings):
+    """Dev and test settings let recipients redirect to http:// on loopback (bank-client's
+    listener). Production keeps base.py's https-only redirect schemes: with that relaxation
+    taken back, the same registration is refused."""
+    from oauth2_provider.settings import oauth2_settings
+
+    from bank.settings import base
+
+    recipient = make_recipient(redirect_uris=["http://127.0.0.1:8450/callback"])
+    assert base.OAUTH2_PROVIDER["ALLOWED_REDIRECT_URI_SCHEMES"] == ["https"]
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER,
+                                "ALLOWED_REDIRECT_URI_SCHEMES": ["https"]}
+    assert oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES == ["https"]
+    response = dcr_post(client, recipient.registration_request())
+    assert_registration_error(response, "invalid_redirect_uri")
+    assert not ClientRegistration.objects.exists()
+
+
+def test_test_settings_accept_the_http_loopback_redirect_production_refuses(make_recipient):
+    """The other side of the test above: the relaxation is what lets it through."""
+    recipient = make_recipient(redirect_uris=["http://127.0.0.1:8450/callback"])
+    assert dcr_register(recipient)["redirect_uris"] == ["http://127.0.0.1:8450/callback"]

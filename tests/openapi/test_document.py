@@ -89,7 +89,29 @@ def test_schema_answers_with_the_banks_headers_and_no_token(client):
     assert response["Content-Security-Policy"] == API_CSP
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Strict-Transport-Security"].startswith("max-age=63072000")
-    assert response["Cache-Control"] == "no-store"
+    # Anonymous and the same for everyone: cacheable, with an ETag for revalidation.
+    assert response["Cache-Control"] == "public, max-age=3600"
+    etag = response["ETag"]
+    again = client.get("/api/schema?format=json", secure=True, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again.content == b"" and again["ETag"] == etag
+    as_yaml = client.get("/api/schema", secure=True, HTTP_IF_NONE_MATCH=etag)
+    assert as_yaml.status_code == 200 and as_yaml["ETag"] != etag  # another representation
+    # A credentialed request never gets a cacheable answer.
+    with_cookie = client.get("/api/schema?format=json", secure=True, HTTP_COOKIE="a=b")
+    assert with_cookie["Cache-Control"] == "no-store"
+
+
+@pytest.mark.django_db
+def test_schema_and_docs_are_rate_limited_per_source(client, settings):
+    from security.throttling.enforce import VIEW_OPERATIONS
+    from security.throttling.policy import Operation
+
+    for name in ("schema", "api-docs", "api-redoc"):
+        assert VIEW_OPERATIONS[name] == Operation.DISCOVERY
+    settings.BANK_RATE_LIMIT_MULTIPLIER = 1  # the test settings scale every limit up
+    settings.BANK_RATE_LIMITS = {**settings.BANK_RATE_LIMITS, "public_per_source": ("2/m", 2)}
+    answers = [client.get("/api/schema?format=json", secure=True).status_code for _ in range(3)]
+    assert answers[:2] == [200, 200] and answers[2] == 429
 
 
 @pytest.mark.django_db

@@ -85,6 +85,11 @@ def test_text_log_lines_are_readable_and_still_redacted(monkeypatch):
     assert line.startswith("WARNING tests.demo_guide: token call with")
     assert "event_type=ACCESS_TOKEN_ISSUED" in line and "seq=7" in line
     assert "eyJ" not in line and "hunter2" not in line and "\x1b[" not in line
+    # A value cannot forge a second line or drive the terminal: control characters are escaped.
+    forged = TextFormatter().format(logging.LogRecord(
+        "x", logging.INFO, "", 0, "ok\r\nERROR bank.audit: forged \x1b]0;title\x07", None, None))
+    assert "\n" not in forged and "\r" not in forged and "\x1b" not in forged
+    assert "\\x0d\\x0aERROR bank.audit: forged \\x1b]0;title\\x07" in forged
     monkeypatch.delenv("NO_COLOR")
     coloured = TextFormatter().format(logging.LogRecord("x", logging.ERROR, "", 0, "m", None, None))
     assert coloured.startswith("\x1b[31mERROR")

@@ -77,22 +77,33 @@ function requestObject(bru, { codeChallenge, state, nonce }) {
 function jarmClaims(bru, responseOrUrl, jwks) {
   const jwt = responseOrUrl.includes("?")
     ? new URL(responseOrUrl).searchParams.get("response") : responseOrUrl.trim();
-  const [head, body, signature] = jwt.split(".");
+  const parts = jwt.split(".");
+  if (parts.length !== 3) throw new Error("JARM: not a compact JWS");
+  const [head, body, signature] = parts;
   const header = JSON.parse(fromB64url(head));
   const claims = JSON.parse(fromB64url(body));
+  // The algorithm is ours to allow (PS256 or ES256), and the key must be of its type: an
+  // ES256 header naming an RSA key would otherwise be checked as plain RS256.
+  const keyType = { PS256: { kty: "RSA" }, ES256: { kty: "EC", crv: "P-256" } }[header.alg];
+  if (!keyType || typeof header.kid !== "string") throw new Error("JARM: bad alg or no kid");
   const jwk = jwks.keys.find((k) => k.kid === header.kid);
   if (!jwk) throw new Error("JARM: no key with this kid in the bank's JWKS");
+  if (jwk.kty !== keyType.kty || (keyType.crv && jwk.crv !== keyType.crv)
+      || (jwk.use !== undefined && jwk.use !== "sig")) {
+    throw new Error("JARM: the key is not a signing key for " + header.alg);
+  }
   const key = crypto.createPublicKey({ key: jwk, format: "jwk" });
   const input = Buffer.from(`${head}.${body}`);
   const valid = header.alg === "PS256"
     ? crypto.verify("sha256", input, { key, ...PSS }, fromB64url(signature))
-    : header.alg === "ES256" // never let the header pick another algorithm
-      && crypto.verify("sha256", input, { key, dsaEncoding: "ieee-p1363" }, fromB64url(signature));
+    : crypto.verify("sha256", input, { key, dsaEncoding: "ieee-p1363" }, fromB64url(signature));
   if (!valid) throw new Error("JARM: bad signature");
   if (claims.iss !== variable(bru, "issuer") || claims.aud !== variable(bru, "client_id")) {
     throw new Error("JARM: not from our bank or not for us");
   }
-  if (claims.exp < Date.now() / 1000) throw new Error("JARM: expired");
+  if (!Number.isFinite(claims.exp) || claims.exp <= Date.now() / 1000) {
+    throw new Error("JARM: expired or no expiry");
+  }
   if (claims.state !== variable(bru, "state")) throw new Error("JARM: answer to another request (state)");
   if (claims.error) throw new Error(`JARM: ${claims.error}: ${claims.error_description || ""}`);
   return claims;
