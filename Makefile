@@ -15,7 +15,7 @@ DEMO_ENV  = DJANGO_SETTINGS_MODULE=bank.settings.dev \
 # exact without Redis (security/throttling/store.py).
 DEMO_SERVE = --workers 1 --threads 8
 
-.PHONY: demo demo-codes demo-token demo-staff-code demo-walk prod-local test test-services lint bench-seed bench-transactions bench-encryption clean venv
+.PHONY: bench demo demo-codes demo-token demo-staff-code demo-walk prod-local test test-services lint bench-seed bench-transactions bench-encryption clean venv
 
 venv: $(STAMP)
 
@@ -64,6 +64,13 @@ demo-walk: $(STAMP)
 ## a SoftHSM2 token (deploy/prod-local/run; PROD_LOCAL_ARGS=start|stop|status|destroy).
 prod-local: $(STAMP)
 	deploy/prod-local/run $(PROD_LOCAL_ARGS)
+
+## Throughput and latency of the CDR endpoints with the full security stack, and each security
+## layer's cost (bench/run.py: database bank_bench and Redis db 8, created and dropped; wrk
+## as the trusted proxy). BENCH_DURATION=seconds per measurement (default 5: about 8 minutes).
+bench: $(STAMP)
+	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install -y wrk"; exit 1; }
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 ## The whole suite on the embedded defaults (no services needed).
 test: $(STAMP)

@@ -46,7 +46,7 @@ access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(D)s'
 _LOG_FORMAT = os.environ.get("BANK_LOG_FORMAT", "json")
 if _LOG_FORMAT not in {"json", "text"}:
     raise RuntimeError("BANK_LOG_FORMAT must be json or text")
-logconfig_dict = {
+logconfig_dict: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "security.logging.JsonFormatter"},
