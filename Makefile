@@ -15,7 +15,7 @@ DEMO_ENV  = DJANGO_SETTINGS_MODULE=bank.settings.dev \
 # exact without Redis (security/throttling/store.py).
 DEMO_SERVE = --workers 1 --threads 8
 
-.PHONY: bench demo demo-codes demo-token demo-staff-code demo-walk prod-local test test-services lint bench-seed bench-transactions bench-encryption clean venv
+.PHONY: bench fuzz static demo demo-codes demo-token demo-staff-code demo-walk prod-local test test-services lint bench-seed bench-transactions bench-encryption clean venv
 
 venv: $(STAMP)
 
@@ -80,6 +80,15 @@ test: $(STAMP)
 test-services: $(STAMP)
 	BANK_TEST_PROFILE=services DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} \
 	    REDIS_URL=$${REDIS_URL:-$(REDIS_TEST_URL)} $(PY) -m pytest $(PYTEST_ARGS)
+
+## Schemathesis against a live bank: the bank's OpenAPI document and the official CDS files
+## (tests/fuzz; BANK_FUZZ_EXAMPLES=200 to go deeper than CI's 8 per operation and mode).
+fuzz: $(STAMP)
+	BANK_TEST_PROFILE=embedded $(PY) -m pytest -m fuzz tests/fuzz $(PYTEST_ARGS)
+
+## Static security checks: ruff (S rules), mypy, bandit, pip-audit, detect-secrets, check --deploy.
+static: $(STAMP)
+	.ci/static-checks
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

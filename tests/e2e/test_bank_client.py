@@ -183,7 +183,7 @@ def test_every_list_in_its_bulk_one_account_and_several_accounts_forms(client):
         assert_valid(single, one)
         chosen = client.json(command, *two)
         assert_valid(chosen, several)
-        def account_of(row):
+        def account_of(row, key=key):
             return row["from"]["accountId"] if key == "scheduledPayments" else row["accountId"]
 
         rows = chosen["data"][key]
