@@ -451,6 +451,12 @@ BANK_SIGNING_KEYS_ACTIVE: dict[str, str] = env.dict("BANK_SIGNING_KEYS_ACTIVE", 
 BANK_ACCESS_TOKEN_SECONDS = 300
 # Client jwks_uri, redirect and recipient URIs must be https (dev and test relax it).
 BANK_ALLOW_HTTP_CLIENT_URIS = False
+# Outbound calls to recipient-chosen URLs may reach private and loopback addresses (dev and
+# test recipients on this machine); production refuses it (security/outbound.py).
+BANK_ALLOW_PRIVATE_OUTBOUND = False
+# Networks outbound calls may reach although they are not public (CIDRs): a staging bank whose
+# test recipients sit on its own network, or `make prod-local` (everything on this machine).
+BANK_OUTBOUND_ALLOWED_NETWORKS = env.list("BANK_OUTBOUND_ALLOWED_NETWORKS", default=[])
 # CA bundle for outbound TLS (client JWKS, the Register); empty: the system's.
 BANK_OUTBOUND_CA_BUNDLE = env.str("BANK_OUTBOUND_CA_BUNDLE", default="")
 # The CDR Register: where SSAs are verified and statuses polled. The mock Register is for the

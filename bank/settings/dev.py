@@ -36,6 +36,8 @@ BANK_OUTBOUND_CA_BUNDLE = env.str("BANK_OUTBOUND_CA_BUNDLE",
 OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"]}  # noqa: F405
 # RELAXED: the demo's recipients and its mock Register live on http://localhost.
 BANK_ALLOW_HTTP_CLIENT_URIS = True
+# RELAXED: ...and on private and loopback addresses (security/outbound.py).
+BANK_ALLOW_PRIVATE_OUTBOUND = True
 BANK_MOCK_REGISTER_ENABLED = True
 BANK_REGISTER_BASE_URL = env.str(
     "BANK_REGISTER_BASE_URL", default=BANK_PUBLIC_BASE_URL + "/mock-register"

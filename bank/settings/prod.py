@@ -67,8 +67,10 @@ if set(BANK_SIGNING_KEYS_ACTIVE) != {"PS256", "ES256"}:
 BANK_REGISTER_BASE_URL = mandatory("BANK_REGISTER_BASE_URL")
 BANK_REGISTER_JWKS_URI = mandatory("BANK_REGISTER_JWKS_URI")
 BANK_DATA_HOLDER_BRAND_ID = mandatory("BANK_DATA_HOLDER_BRAND_ID")
-if BANK_MOCK_REGISTER_ENABLED or BANK_ALLOW_HTTP_CLIENT_URIS:  # noqa: F405
-    raise ImproperlyConfigured("The mock Register and http client URIs are for dev and test only.")
+if (BANK_MOCK_REGISTER_ENABLED or BANK_ALLOW_HTTP_CLIENT_URIS  # noqa: F405
+        or BANK_ALLOW_PRIVATE_OUTBOUND):  # noqa: F405
+    raise ImproperlyConfigured("The mock Register, http client URIs and private outbound "
+                               "addresses are for dev and test only.")
 # The resource-ID key (until the key-management issue moves it into the HSM).
 BANK_RESOURCE_ID_KEY = mandatory("BANK_RESOURCE_ID_KEY")
 decode_resource_id_key(BANK_RESOURCE_ID_KEY)  # 64 bytes of base64url, or no start

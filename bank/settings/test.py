@@ -55,6 +55,8 @@ BANK_MOCK_REGISTER_KEYS_DIR = env.str(
 )
 # RELAXED: test clients and the mock Register serve http://testserver and localhost.
 BANK_ALLOW_HTTP_CLIENT_URIS = True
+# RELAXED: ...and on private and loopback addresses (security/outbound.py).
+BANK_ALLOW_PRIVATE_OUTBOUND = True
 # RELAXED: as in the demo, recipients may redirect to http:// on loopback (bank-client's own
 # redirect listener; security/oauth/request_object.py keeps plain http to loopback hosts).
 OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"]}  # noqa: F405

@@ -231,6 +231,9 @@ def bank_env(config: Config, secret: dict[str, str]) -> dict[str, str]:
         "BANK_REGISTER_JWKS_URI": f"{config.register_url}/cdr-register/v1/jwks",
         "BANK_DATA_HOLDER_BRAND_ID": secret["BANK_DATA_HOLDER_BRAND_ID"],
         "BANK_OUTBOUND_CA_BUNDLE": ca,
+        # Its recipients and mock Register run on this machine: loopback is allowed for
+        # outbound calls (security/outbound.py refuses every non-public address otherwise).
+        "BANK_OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
         "EMAIL_URL": f"smtp+tls://localhost:{config.port('smtp')}",
         "BANK_OTP_FROM_EMAIL": "no-reply@prod-local.demobank.example",
         # Django's SMTP backend verifies the relay with the default trust store: here, our CA.

@@ -5,14 +5,13 @@
 - An unknown `kid` or a failed signature refetches, but at most once a minute per client,
   whether the last attempt worked or not (an atomic cache slot), so a flood of bad
   assertions cannot make the bank hammer a jwks_uri or queue behind a slow one.
-- One fetch is bounded in total time and size (a JWKS is a few KB), never follows redirects,
-  and needs https outside dev and test.
+- One fetch goes through security/outbound.py: a public address only, bounded in total time
+  and size (a JWKS is a few KB), never following redirects, https outside dev and test.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +20,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from security import outbound
 from security.oauth.jose import JoseError
 
 REFETCH_INTERVAL = timedelta(minutes=1)
@@ -29,24 +29,20 @@ MAX_JWKS_BYTES = 64 * 1024
 FETCH_DEADLINE = 5.0  # seconds for the whole fetch, not per read
 
 
-def fetch_jwks(uri: str) -> dict[str, Any]:
+def fetch_jwks(uri: str, *, configured: bool = False) -> dict[str, Any]:
+    """The JWKS at `uri`, through the guarded outbound door (security/outbound.py): a public
+    address only (unless `configured`: the Register's URL, set by the operator), no redirect,
+    200 only, bounded in size and in total time."""
     if not uri.startswith("https://") and not settings.BANK_ALLOW_HTTP_CLIENT_URIS:
         raise JoseError("jwks_uri must be https")
-    deadline = time.monotonic() + FETCH_DEADLINE
     try:
-        with requests.get(
-            uri, timeout=FETCH_DEADLINE, verify=settings.BANK_OUTBOUND_CA_BUNDLE or True,
-            allow_redirects=False, headers={"Accept": "application/json"}, stream=True,
-        ) as response:
-            response.raise_for_status()
-            body = bytearray()
-            for chunk in response.iter_content(chunk_size=4096):
-                body.extend(chunk)
-                if len(body) > MAX_JWKS_BYTES:
-                    raise JoseError("jwks_uri returned too much")
-                if time.monotonic() > deadline:
-                    raise JoseError("jwks_uri answered too slowly")
-        document = json.loads(bytes(body))
+        answer = outbound.call(
+            "GET", uri, max_bytes=MAX_JWKS_BYTES, deadline=FETCH_DEADLINE,
+            headers={"Accept": "application/json"},
+            verify=settings.BANK_OUTBOUND_CA_BUNDLE or True, check_address=not configured)
+        document = json.loads(answer.body)
+    except outbound.OutboundRefused as exc:
+        raise JoseError(f"jwks_uri could not be fetched: it {exc}") from exc
     except (requests.RequestException, ValueError) as exc:
         raise JoseError("jwks_uri could not be fetched") from exc
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):

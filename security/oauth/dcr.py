@@ -200,7 +200,7 @@ def register_jwks(*, refresh: bool = False) -> dict[str, Any]:
     uri = str(settings.BANK_REGISTER_JWKS_URI)
     if not uri:
         raise ImproperlyConfigured("Set BANK_REGISTER_JWKS_URI to verify software statements.")
-    jwks = fetch_jwks(uri)
+    jwks = fetch_jwks(uri, configured=True)  # the Register's, set by the operator
     cache.set(REGISTER_JWKS_CACHE_KEY, jwks, REGISTER_JWKS_CACHE_SECONDS)
     cache.set(REGISTER_JWKS_REFETCH_KEY, True, REGISTER_JWKS_REFETCH_SECONDS)
     return jwks

@@ -22,7 +22,7 @@ import uuid
 import requests
 from django.conf import settings
 
-from security import audit
+from security import audit, outbound
 from security.consent.models import Arrangement, ArrangementStatus
 from security.oauth.endpoints import issuer
 from security.oauth.jose import sign
@@ -35,7 +35,8 @@ ARRANGEMENT_REVOCATION_NOTICE_FAILED = "ARRANGEMENT_REVOCATION_NOTICE_FAILED"
 
 REVOCATION_PATH = "/arrangements/revoke"
 JWT_LIFETIME = 300  # seconds; as the CDS examples (exp - iat = 300)
-TIMEOUT = 10  # seconds for connect and for read
+TIMEOUT = 10  # seconds for the whole call
+ANY_STATUS = frozenset(range(100, 600))
 
 
 class RecipientUnavailable(requests.RequestException):
@@ -95,17 +96,24 @@ def arrangement_revocation_notice_send(*, arrangement: Arrangement) -> None:
     arrangement_jwt = _self_signed(
         audience=url, extra={"cdr_arrangement_id": arrangement.cdr_arrangement_id}
     )
-    response = requests.post(
-        url,
-        data={"cdr_arrangement_jwt": arrangement_jwt},
-        headers={"Authorization": f"Bearer {_self_signed(audience=url)}"},
-        timeout=TIMEOUT,
-        verify=settings.BANK_OUTBOUND_CA_BUNDLE or True,
-        allow_redirects=False,  # a redirect would carry the bearer JWT somewhere else
-    )
-    status = response.status_code
+    try:
+        # security/outbound.py: a public address only (a recipient_base_uri on the bank's
+        # own network is refused), no redirect (it would carry the bearer JWT elsewhere).
+        answer = outbound.call(
+            "POST", url, expect=ANY_STATUS, max_bytes=0, deadline=TIMEOUT, read_body=False,
+            data={"cdr_arrangement_jwt": arrangement_jwt},
+            headers={"Authorization": f"Bearer {_self_signed(audience=url)}"},
+            verify=settings.BANK_OUTBOUND_CA_BUNDLE or True)
+    except outbound.OutboundRefused as exc:
+        audit.audit_record(
+            actor=actor, event_type=ARRANGEMENT_REVOCATION_NOTICE_FAILED,
+            outcome=audit.Outcome.FAILURE, subject_type="arrangement",
+            subject_id=arrangement.pk, detail={"reason": f"destination refused: {exc}"},
+        )
+        return
+    status = answer.status
     if status >= 500 or status == 429:
-        raise RecipientUnavailable(f"recipient answered {status}", response=response)
+        raise RecipientUnavailable(f"recipient answered {status}")
     outcome = audit.Outcome.SUCCESS if 200 <= status < 300 else audit.Outcome.FAILURE
     audit.audit_record(
         actor=actor,

@@ -16,6 +16,7 @@ the same transaction.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
-from security import audit
+from security import audit, outbound
 from security.recipients.models import (
     DataRecipient,
     RecipientStatus,
@@ -41,6 +42,8 @@ SOFTWARE_PRODUCT_STATUS_CHANGED = "SOFTWARE_PRODUCT_STATUS_CHANGED"
 
 STATUS_API_VERSION = "3"
 _TIMEOUT = 10
+#: The Register's status lists are a few hundred KB at most; far more is not the Register.
+REGISTER_MAX_BYTES = 5 * 1024 * 1024
 _SYNC_ACTOR = audit.Actor.system("register_status_poll")
 
 
@@ -135,14 +138,14 @@ def _register_list(url: str) -> list[Any]:
     if not url.startswith("https://") and not settings.BANK_ALLOW_HTTP_CLIENT_URIS:
         raise ImproperlyConfigured("BANK_REGISTER_BASE_URL must be https.")
     try:
-        response = requests.get(
-            url, timeout=_TIMEOUT, verify=settings.BANK_OUTBOUND_CA_BUNDLE or True,
-            allow_redirects=False,
+        # The Register's URL is the operator's (no address rule), but its answer is bounded:
+        # 200 only (never a redirect's body), at most REGISTER_MAX_BYTES, within _TIMEOUT.
+        answer = outbound.call(
+            "GET", url, max_bytes=REGISTER_MAX_BYTES, deadline=_TIMEOUT, check_address=False,
             headers={"Accept": "application/json", "x-v": STATUS_API_VERSION},
-        )
-        response.raise_for_status()
-        body = response.json()
-    except (requests.RequestException, ValueError) as exc:
+            verify=settings.BANK_OUTBOUND_CA_BUNDLE or True)
+        body = json.loads(answer.body)
+    except (outbound.OutboundRefused, requests.RequestException, ValueError) as exc:
         raise RegisterUnavailableError(f"{url}: {type(exc).__name__}") from exc
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, list):

@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, RefreshToken
 
-from security import audit
+from security import audit, outbound
 from security.consent.models import Arrangement, ArrangementStatus
 from security.consent.services import arrangement_revoke
 from security.models import AuditEvent
@@ -167,7 +167,7 @@ def test_revocation_needs_a_token_and_client_authentication(bank, client_app):
 # CDR arrangement revocation by the recipient ----------------------------------------------
 def test_recipient_revokes_its_arrangement_and_every_token(bank, client_app):
     body = tokens_for(client_app)
-    with mock.patch("requests.post") as post:
+    with mock.patch("security.outbound.call") as post:
         response = revoke_arrangement(client_app, body["cdr_arrangement_id"])
     assert response.status_code == 204 and response.content == b""
     post.assert_not_called()  # CDS: no notice back for a withdrawal the recipient made
@@ -215,7 +215,8 @@ def test_arrangement_revocation_needs_client_authentication(bank, client_app):
 def _posted(mocked: Any, index: int = 0) -> tuple[str, dict[str, Any], dict[str, Any]]:
     """URL, JWT claims of the form's cdr_arrangement_jwt, claims of the bearer JWT."""
     call = mocked.call_args_list[index]
-    url = call.args[0]
+    assert call.args[0] == "POST"
+    url = call.args[1]
     keys = bank_keys()
     arrangement_jwt = verify(call.kwargs["data"]["cdr_arrangement_jwt"], keys=keys,
                              audience=[url], required=("iss", "sub", "aud", "exp", "jti"))
@@ -247,13 +248,16 @@ def test_revocation_at_the_bank_revokes_tokens_and_notifies_the_recipient(
         bank, client_app, django_capture_on_commit_callbacks):
     body = tokens_for(client_app)
     arrangement = arrangement_of(body)
-    with mock.patch("requests.post", return_value=mock.Mock(status_code=204)) as post:
+    answer = outbound.Answer(204, {}, b"")
+    with mock.patch("security.outbound.call", return_value=answer) as post:
         _revoke_at_bank(arrangement, django_capture_on_commit_callbacks)
 
     assert post.call_count == 1
     url, claims, bearer = _posted(post)
     assert url == RECIPIENT_REVOKE_URL
-    assert post.call_args.kwargs["allow_redirects"] is False
+    # Through the guarded door (security/outbound.py: public address, no redirects, bounded),
+    # reading the status only.
+    assert post.call_args.kwargs["read_body"] is False
     assert set(post.call_args.kwargs["data"]) == {"cdr_arrangement_jwt"}
     assert claims["cdr_arrangement_id"] == arrangement.cdr_arrangement_id
     for jwt_claims in (claims, bearer):
@@ -286,9 +290,9 @@ def test_the_notice_task_gets_the_arrangement_pk_only(
 def test_the_notice_is_retried_with_fresh_jwts_until_the_recipient_answers(
         bank, client_app, django_capture_on_commit_callbacks, worker_retries):
     arrangement = arrangement_of(tokens_for(client_app))
-    answers = [requests.ConnectionError("down"), mock.Mock(status_code=503),
-               requests.Timeout("slow"), mock.Mock(status_code=204)]
-    with mock.patch("requests.post", side_effect=answers) as post:
+    answers = [requests.ConnectionError("down"), outbound.Answer(503, {}, b""),
+               requests.Timeout("slow"), outbound.Answer(204, {}, b"")]
+    with mock.patch("security.outbound.call", side_effect=answers) as post:
         _revoke_at_bank(arrangement, django_capture_on_commit_callbacks)
     assert post.call_count == 4
     jtis = {_posted(post, i)[2]["jti"] for i in range(4)}
@@ -300,7 +304,7 @@ def test_the_notice_is_retried_with_fresh_jwts_until_the_recipient_answers(
 def test_the_notice_gives_up_after_five_retries_and_leaves_a_trace(
         bank, client_app, django_capture_on_commit_callbacks, worker_retries):
     arrangement = arrangement_of(tokens_for(client_app))
-    with mock.patch("requests.post", side_effect=requests.ConnectionError("down")) as post:
+    with mock.patch("security.outbound.call", side_effect=requests.ConnectionError("down")) as post:
         _revoke_at_bank(arrangement, django_capture_on_commit_callbacks)
     assert post.call_count == 6  # the first try and five retries
     failed = AuditEvent.objects.get(event_type=notifications.ARRANGEMENT_REVOCATION_NOTICE_FAILED,
@@ -313,7 +317,8 @@ def test_the_notice_gives_up_after_five_retries_and_leaves_a_trace(
 def test_a_notice_the_recipient_refuses_is_not_retried(
         bank, client_app, django_capture_on_commit_callbacks):
     arrangement = arrangement_of(tokens_for(client_app))
-    with mock.patch("requests.post", return_value=mock.Mock(status_code=422)) as post:
+    answer = outbound.Answer(422, {}, b"")
+    with mock.patch("security.outbound.call", return_value=answer) as post:
         _revoke_at_bank(arrangement, django_capture_on_commit_callbacks)
     assert post.call_count == 1
     failed = AuditEvent.objects.get(event_type=notifications.ARRANGEMENT_REVOCATION_NOTICE_FAILED,
@@ -321,12 +326,25 @@ def test_a_notice_the_recipient_refuses_is_not_retried(
     assert failed.detail == {"status": 422}
 
 
+def test_a_notice_to_a_refused_destination_is_not_retried_and_leaves_a_trace(
+        bank, client_app, django_capture_on_commit_callbacks):
+    arrangement = arrangement_of(tokens_for(client_app))
+    refused = outbound.OutboundRefused("recipient.example is not a public address")
+    with mock.patch("security.outbound.call", side_effect=refused) as post:
+        _revoke_at_bank(arrangement, django_capture_on_commit_callbacks)
+    assert post.call_count == 1
+    failed = AuditEvent.objects.get(event_type=notifications.ARRANGEMENT_REVOCATION_NOTICE_FAILED,
+                                    subject_id=str(arrangement.pk))
+    assert failed.detail == {"reason": "destination refused: recipient.example is not a public "
+                                       "address"}
+
+
 def test_no_notice_is_sent_without_a_recipient_base_uri(
         bank, client_app, django_capture_on_commit_callbacks):
     client_app.registration.recipient_base_uri = ""
     client_app.registration.save()
     arrangement = arrangement_of(tokens_for(client_app))
-    with mock.patch("requests.post") as post:
+    with mock.patch("security.outbound.call") as post:
         _revoke_at_bank(arrangement, django_capture_on_commit_callbacks)
     post.assert_not_called()
 

@@ -65,8 +65,15 @@ def test_refetches_are_limited_even_when_they_fail(client_app):
 
 
 def test_fetch_is_bounded_in_size(settings):
+    """An endless answer is cut off after MAX_JWKS_BYTES (security/outbound.py reads it)."""
+    class Raw:
+        def read1(self, size):
+            return b"x" * size
+
     class Big:
         status_code = 200
+        headers: dict = {}
+        raw = Raw()
 
         def __enter__(self):
             return self
@@ -74,14 +81,8 @@ def test_fetch_is_bounded_in_size(settings):
         def __exit__(self, *a):
             return False
 
-        def raise_for_status(self):
-            pass
-
-        def iter_content(self, chunk_size):
-            while True:
-                yield b"x" * chunk_size
-
-    with mock.patch("requests.get", return_value=Big()), pytest.raises(JoseError, match="too much"):
+    with mock.patch("requests.Session.request", return_value=Big()), \
+            pytest.raises(JoseError, match="too much"):
         client_jwks.fetch_jwks("https://recipient.example/jwks")
 
 

@@ -25,7 +25,7 @@ EXPECTED = {
     "Cross-Origin-Embedder-Policy": "require-corp",
     "X-XSS-Protection": "0",
 }
-CACHEABLE = {"/.well-known/openid-configuration", "/jwks",
+CACHEABLE = {"/.well-known/openid-configuration", "/jwks", "/api/schema",
              "/mock-register/cdr-register/v1/jwks",
              "/mock-register/idp/.well-known/openid-configuration",
              "/mock-register/idp/.well-known/openid-configuration/jwks"}

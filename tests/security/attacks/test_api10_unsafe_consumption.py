@@ -152,11 +152,6 @@ def test_a_bad_status_answer_changes_nothing(register: FakeRegister, product: So
     assert "/elsewhere" not in register.hits  # a redirect is never followed
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "VULN (low): security/recipients/services.py _register_list (and client_jwks.fetch_jwks) "
-    "rely on raise_for_status(), which passes 3xx: the body of a redirect (a proxy's or a "
-    "misrouted answer) is taken as the Register's status list. Fix: accept 200 only "
-    "(`if response.status_code != 200: raise RegisterUnavailableError(...)`)."))
 @pytest.mark.parametrize("status_code", [301, 302, 307])
 def test_a_redirect_answer_is_not_taken_as_the_list(register: FakeRegister,
                                                     product: SoftwareProduct,
@@ -185,12 +180,6 @@ def test_an_undefined_status_value_is_ignored(register: FakeRegister, product: S
     assert product.status == "INACTIVE", "an undefined status reactivated the product"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "VULN (low): security/recipients/services.py _register_list reads the Register's answer "
-    "whole (response.json(), no size bound, no deadline but the per-read timeout), so a broken "
-    "or spoofed Register can make the poll hold any amount of memory. Fix: read it through the "
-    "same bounded reader as client_jwks.fetch_jwks (stream, a byte cap such as 5 MB, a total "
-    "deadline) and raise RegisterUnavailableError past it."))
 def test_an_oversize_status_answer_is_refused(register: FakeRegister,
                                               product: SoftwareProduct) -> None:
     rows = [{"softwareProductId": f"sp-{i:08d}", "status": "ACTIVE"} for i in range(120_000)]

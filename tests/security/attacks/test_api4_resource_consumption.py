@@ -190,10 +190,11 @@ def test_a_declared_oversize_body_is_refused_before_it_is_sent(victim: Party,
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "VULN: the 413 keeps the connection alive (security/middleware.py RequestSizeMiddleware), so "
-    "gunicorn drains the refused body, at the sender's pace, before the next request: a worker "
-    "thread reads megabytes the bank refused. Fix: answer the 413 with `Connection: close` "
-    "(gunicorn then closes instead of draining)."))
+    "KNOWN LIMIT (gunicorn facing clients directly: make demo, this live bank): a 413 keeps the "
+    "connection alive and gunicorn 27 drains the refused body before the next request; it "
+    "ignores an application's `Connection: close` (gunicorn/http/wsgi.py honours only "
+    "`upgrade`). Production puts nginx in front, which refuses the body itself "
+    "(deploy/nginx/bank.conf: client_max_body_size 128k, client_body_timeout 10s)."))
 def test_a_refused_body_is_not_drained(victim: Party, live_bank: LiveBank) -> None:
     host, port = _host_port(live_bank.mtls_url)
     head = (

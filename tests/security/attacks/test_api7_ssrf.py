@@ -15,10 +15,10 @@ test settings), so these tests run in-process with production-like settings
 (BANK_ALLOW_HTTP_CLIENT_URIS off) and watch the sockets: `connections` records every address
 the bank tries to connect to, and refuses it, so no test ever reaches the network.
 
-What should happen: the bank refuses a non-public destination before it connects. What does:
-nothing in the code checks the destination (docs/security-model.md, API7 "Residual": only the
-Kubernetes egress NetworkPolicy does), so those tests are xfail(strict) VULN, and the legitimate
-fetch to a public address is shown to connect (so the tests can fail).
+What happens: the bank refuses a non-public destination before it connects
+(security/outbound.py: resolve once, every address globally routable, connect to that very
+address), and the legitimate fetch to a public address is shown to connect (so the tests can
+fail). These tests were written first as xfail(strict) VULN tests; the guard came after.
 """
 
 from __future__ import annotations
@@ -46,16 +46,6 @@ from tests.register.harness import (  # noqa: F401  # noqa: F401
     make_recipient,
     register_env,
     register_keys_dir,
-)
-
-VULN_NO_ADDRESS_CHECK = (
-    "VULN: outbound fetches of recipient-supplied URLs never check the destination address "
-    "(security/oauth/client_jwks.py fetch_jwks, security/oauth/notifications.py "
-    "arrangement_revocation_notice_send): a jwks_uri or recipient_base_uri on loopback, a "
-    "private range or 169.254.169.254 is connected to. Fix: one outbound helper that resolves "
-    "the host, refuses any address that is not ipaddress.ip_address(a).is_global (or is "
-    "IPv4-mapped to one that is not), then connects to that very address (pin it: no second "
-    "resolution), used by both call sites; BANK_ALLOW_PRIVATE_OUTBOUND for dev/test only."
 )
 
 #: Destinations a registration must never make the bank connect to: (label, URL, the address
@@ -86,7 +76,8 @@ DNS = {"localhost": "127.0.0.1", "jwks.rebind.example": "127.0.0.1",
        "meta.rebind.example": "169.254.169.254", "2130706433": "127.0.0.1",
        "0177.0.0.1": "127.0.0.1", "0x7f.0.0.1": "127.0.0.1"}
 PUBLIC_URL = "https://jwks.recipient.example/jwks"
-PUBLIC_ADDRESS = "203.0.113.7"
+#: A globally routable address (203.0.113.0/24, TEST-NET-3, is not: `is_global` is False).
+PUBLIC_ADDRESS = "93.184.215.14"
 
 
 @pytest.fixture
@@ -120,6 +111,7 @@ def connections(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 @pytest.fixture
 def production_like(settings: Any) -> Any:
     settings.BANK_ALLOW_HTTP_CLIENT_URIS = False
+    settings.BANK_ALLOW_PRIVATE_OUTBOUND = False
     return settings
 
 
@@ -140,7 +132,6 @@ def test_only_https_is_fetched_in_production(production_like: Any, connections: 
     assert connections == []
 
 
-@pytest.mark.xfail(strict=True, reason=VULN_NO_ADDRESS_CHECK)
 @pytest.mark.parametrize(("label", "uri", "address"), FORBIDDEN,
                          ids=[label for label, _, _ in FORBIDDEN])
 def test_a_jwks_uri_on_a_non_public_address_is_not_connected_to(
@@ -151,7 +142,6 @@ def test_a_jwks_uri_on_a_non_public_address_is_not_connected_to(
     assert connections == [], f"{label}: the bank connected to {connections}"
 
 
-@pytest.mark.xfail(strict=True, reason=VULN_NO_ADDRESS_CHECK)
 def test_a_revocation_notice_is_not_sent_to_a_private_recipient_base_uri(
         production_like: Any, connections: list[str], client_app: Any) -> None:  # noqa: F811
     """The bank POSTs `<recipient_base_uri>/arrangements/revoke` on its own initiative (a
@@ -199,19 +189,23 @@ def test_registration_fetches_only_the_jwks_uri(make_recipient: Callable[..., An
     assert not any("169.254" in url for _, url in register_env.calls)
 
 
-@pytest.mark.xfail(strict=True, reason=VULN_NO_ADDRESS_CHECK)
 @pytest.mark.parametrize("jwks_uri", [f"{METADATA}/jwks", "https://10.0.0.8/jwks",
                                       "https://[::1]:8444/jwks", "https://localhost/jwks"])
 def test_registration_with_a_private_jwks_uri_is_refused_before_any_fetch(
         make_recipient: Callable[..., Any], register_env: HttpRouter,  # noqa: F811
         settings: Any, jwks_uri: str) -> None:
     settings.BANK_ALLOW_HTTP_CLIENT_URIS = True  # the harness's Register is http://testserver
+    settings.BANK_ALLOW_PRIVATE_OUTBOUND = False  # as in production, for the recipient's URLs
     recipient = make_recipient()
     recipient.product.jwks_uri = jwks_uri
     recipient.product.save(update_fields=["jwks_uri"])
     register_env.documents[jwks_uri] = register_env.documents.pop(
         next(iter(u for u in register_env.documents if u.endswith("/jwks"))))
-    response = dcr_post(Client(), recipient.registration_request())
+    # The SSA first: the (mock) Register checks the recipient's key at its jwks_uri itself,
+    # as the real Register may; only the bank's own fetches count below.
+    ssa = recipient.ssa()
+    register_env.calls.clear()
+    response = dcr_post(Client(), recipient.registration_request(ssa))
     assert response.status_code == 400, response.content
     assert response.json()["error"] in {"invalid_software_statement", "invalid_client_metadata"}
     assert not ClientRegistration.objects.exists()
@@ -302,14 +296,6 @@ def test_an_oversize_answer_is_cut_off(server: _Server) -> None:
         fetch_jwks(server.url("/big"))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "VULN: security/oauth/client_jwks.py fetch_jwks checks FETCH_DEADLINE only between "
-    "iter_content(4096) chunks, and each chunk blocks until 4096 bytes arrive; `timeout` is per "
-    "socket read. A jwks_uri dribbling one byte every few seconds holds the request thread "
-    "(DCR, or the token endpoint's refetch for an unknown kid) for hours instead of 5 s. Fix: "
-    "read with response.raw.read1(4096) (returns what has arrived) and a read timeout of "
-    "min(remaining, 1 s), checking the deadline after every read; or run the fetch under a hard "
-    "total timeout."))
 def test_a_slow_answer_is_cut_off_at_the_deadline(server: _Server,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Each read is quick (a byte every 0.25 s, under any per-read timeout), so only a
