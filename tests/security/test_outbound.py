@@ -90,7 +90,7 @@ def test_the_certificate_must_match_the_name_not_the_pinned_address(strict, tls_
                           deadline=5, verify=ca)
 
 
-@pytest.mark.parametrize("url", ["http://example.com/jwks", "https://user:pw@example.com/x",
+@pytest.mark.parametrize("url", ["http://example.com/jwks", "https://user:pw@example.com/x",  # pragma: allowlist secret
                                  "ftp://example.com/x", "https:///nohost"])
 def test_only_plain_https_urls(strict, url):
     with pytest.raises(outbound.OutboundRefused):
