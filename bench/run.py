@@ -403,18 +403,30 @@ def wrk(case: Case, config: str, port: int, requests: Requests, *, seconds: floa
 def run_case(case: Case, order: list[str], fleet: Fleet, requests: Requests,
              results: dict[str, dict[str, dict[str, Any]]], options: argparse.Namespace,
              work: Path) -> None:
-    """Check, warm up (1 s) and time `case` on every configuration, in `order`."""
+    """Check, warm up (1 s) and time `case` on every configuration, in `order`; with
+    --rounds N, N timed rounds (the order reversed every other round) and each
+    configuration's median round by requests/s is kept, so one noisy measurement on a shared
+    machine does not decide a ratio."""
+    connections = case.connections or options.connections
     for config in order:
         port = fleet.servers[(config, case.listener)].port
         check(case, config, port, requests)
-        connections = case.connections or options.connections
         wrk(case, config, port, requests, seconds=1, connections=connections, work=work)
-        result = wrk(case, config, port, requests, seconds=options.duration,
-                     connections=connections, work=work)
-        results.setdefault(case.key, {})[config] = result
-        log(f"{case.key:<18} {config:<14} {result['rps']:>7.1f} req/s  p50 "
-            f"{result['p50_ms']:.1f}  p95 {result['p95_ms']:.1f} ms  "
-            f"unexpected {result['unexpected']}")
+    rounds: dict[str, list[dict[str, Any]]] = {}
+    for round_number in range(options.rounds):
+        for config in order if round_number % 2 == 0 else list(reversed(order)):
+            port = fleet.servers[(config, case.listener)].port
+            result = wrk(case, config, port, requests, seconds=options.duration,
+                         connections=connections, work=work)
+            rounds.setdefault(config, []).append(result)
+            log(f"{case.key:<18} {config:<14} {result['rps']:>7.1f} req/s  p50 "
+                f"{result['p50_ms']:.1f}  p95 {result['p95_ms']:.1f} ms  "
+                f"unexpected {result['unexpected']}")
+    for config, runs in rounds.items():
+        runs.sort(key=lambda run: float(run["rps"]))
+        median = dict(runs[len(runs) // 2])
+        median["rounds_rps"] = [round(float(run["rps"]), 1) for run in runs]
+        results.setdefault(case.key, {})[config] = median
 
 
 def connections_check(server_url: str, needed: int) -> None:
@@ -499,7 +511,8 @@ def markdown(report: dict[str, Any], text_table: str) -> str:
         f"load average {report['load_before']} before, {report['load_after']} after.",
         f"Servers per configuration: {report['workers']} gunicorn workers x {report['threads']} "
         f"threads per listener; wrk, {report['connections']} connections (2 for text=), "
-        f"{report['duration']} s per measurement after 1 s of warm-up; PostgreSQL "
+        f"{report['duration']} s per measurement after 1 s of warm-up, the median of "
+        f"{report['rounds']} round(s); PostgreSQL "
         f"{report['postgres']}, Redis db {REDIS_DB}.",
         "",
         "Columns: the full security stack's requests/s (`*`: under the target of "
@@ -522,6 +535,8 @@ def main() -> int:
                         default=float(os.environ.get("BENCH_DURATION") or 5))
     parser.add_argument("--connections", type=int,
                         default=int(os.environ.get("BENCH_CONNECTIONS") or 8))
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS") or 1),
+                        help="timed rounds per measurement; the median is kept (default 1)")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS") or 2))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS") or 4))
     parser.add_argument("--transactions", type=int, default=100_000)
@@ -606,7 +621,7 @@ def main() -> int:
     report = {
         "started": stamp, "machine": machine(), "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in os.getloadavg()], "duration": options.duration,
-        "connections": options.connections, "workers": options.workers,
+        "rounds": options.rounds, "connections": options.connections, "workers": options.workers,
         "threads": options.threads, "postgres": row[0] if row else "?", "configs": configs,
         "results": results, "summary": summary, "setup_seconds": round(setup_seconds, 1),
         "seconds": round(time.perf_counter() - started, 1),
