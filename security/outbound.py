@@ -115,7 +115,9 @@ def call(method: str, url: str, *, expect: frozenset[int] = frozenset({200}),
         response = session.request(
             method, target, headers=request_headers, data=data, verify=verify,
             allow_redirects=False, stream=True,
-            timeout=(min(deadline, 5.0), min(deadline, 1.0)))
+            # Per socket read at most 5 s (a recipient may take a moment to answer a POST);
+            # the deadline for the whole call is checked after every read below.
+            timeout=(min(deadline, 5.0), min(deadline, 5.0)))
         with response:
             if response.status_code not in expect:
                 raise OutboundRefused(f"answered {response.status_code}")
