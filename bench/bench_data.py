@@ -86,7 +86,11 @@ def seed(count: int) -> dict[str, Any]:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # What autovacuum does soon after a bulk load in production: statistics for the
+        # planner, and the visibility map that lets a count or a deep page's key skip read
+        # the index alone (an index-only scan); without it, every index entry is checked
+        # against the table (about 3x the work).
+        cursor.execute("VACUUM ANALYZE")
     return {**recipient(user, accounts, now), **resources(user, account, detail, count)}
 
 

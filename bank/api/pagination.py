@@ -9,6 +9,7 @@ totalRecords = 0 means totalPages = 0.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.db.models import QuerySet
@@ -50,8 +51,11 @@ class CdrPagination(BasePagination):
     max_page_size = 1000
 
     def paginate_queryset(  # type: ignore[override]
-        self, queryset: QuerySet[Any] | list[Any], request: Request, view: Any = None
+        self, queryset: QuerySet[Any] | list[Any], request: Request, view: Any = None,
+        *, count: Callable[[], int] | None = None,
     ) -> list[Any]:
+        """The requested page of `queryset`; `count`, when given, says how many rows it
+        holds (a selector that knows a cheaper way than COUNT(*), e.g. Get Transactions)."""
         self.request = request
         self.page = parse_positive_int(
             request.query_params.get(self.page_param), name=self.page_param, default=1
@@ -65,14 +69,22 @@ class CdrPagination(BasePagination):
             raise errors.InvalidPageSizeError(
                 f"page-size must be at most {self.max_page_size}"
             )
-        self.total_records = (
-            queryset.count() if isinstance(queryset, QuerySet) else len(queryset)
-        )
+        if count is not None:
+            self.total_records = count()
+        else:
+            self.total_records = (
+                queryset.count() if isinstance(queryset, QuerySet) else len(queryset)
+            )
         self.total_pages = math.ceil(self.total_records / self.page_size)
         if self.page > max(self.total_pages, 1):
             raise errors.InvalidPageError(str(self.total_pages))
         start = (self.page - 1) * self.page_size
+        if isinstance(queryset, QuerySet) and queryset.ordered and start >= self.deferred_from:
+            return _deep_page(queryset, start, self.page_size)
         return list(queryset[start : start + self.page_size])
+
+    #: From this offset on, a page is read as keys first (see `_deep_page`).
+    deferred_from = 1000
 
     def get_paginated_response(self, data: Any) -> Response:
         return EnvelopedResponse(
@@ -99,3 +111,17 @@ class CdrPagination(BasePagination):
             links["next"] = page_url(self.page + 1)
         links["last"] = page_url(self.total_pages)
         return links
+
+
+def _deep_page(queryset: QuerySet[Any], start: int, size: int) -> list[Any]:
+    """Rows `start` to `start + size` of `queryset`, skipping the first `start` by key only.
+
+    OFFSET reads every skipped row: page 2,000 of an account's history fetched 50,000 whole
+    rows from the table to return 25. Asking for the page's keys first lets the database
+    skip through the index alone (an index-only scan, when the index covers the filter and
+    the order, as `txn_account_effective` does); then the page's rows are read by key, in
+    the queryset's order. A row deleted between the two reads is missing from the page, as
+    it would be from the next one.
+    """
+    keys = list(queryset.values_list("pk", flat=True)[start : start + size])
+    return list(queryset.filter(pk__in=keys))

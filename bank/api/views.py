@@ -18,6 +18,7 @@ applies the conventions in one order for every endpoint:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.db.models import QuerySet
@@ -135,10 +136,12 @@ class BaseCdrApi(APIView):
         *,
         key: str,
         context: dict[str, Any] | None = None,
+        count: Callable[[], int] | None = None,
     ) -> Response:
-        """Page `queryset`, serialize the page under `data[key]`, add links and meta."""
+        """Page `queryset`, serialize the page under `data[key]`, add links and meta;
+        `count` answers totalRecords when the caller has a cheaper way than COUNT(*)."""
         paginator = CdrPagination()
-        page = paginator.paginate_queryset(queryset, self.request)
+        page = paginator.paginate_queryset(queryset, self.request, count=count)
         rows = serializer_class(page, many=True, context=self.serializer_context(context)).data
         return paginator.get_paginated_response({key: rows})
 

@@ -41,7 +41,7 @@ class TransactionOutputSerializer(CdrSerializer):
             self.context["current_shape"]
             and txn.instalment_plan_id is not None
             # Only a plan the plans endpoints would return: one on an accessible account.
-            and txn.instalment_plan.account_id in self.context["visible_account_ids"]
+            and txn.instalment_plan.account_id in self.context["visible_account_ids"]()
         ):
             body["instalmentPlanId"] = ids.encode(
                 ResourceKind.INSTALMENT_PLAN, txn.instalment_plan_id

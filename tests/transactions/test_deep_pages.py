@@ -1,0 +1,70 @@
+"""Deep pages (bank/api/pagination.py `_deep_page`): from `deferred_from` on, a page is read
+as keys first, then rows by key. It must return exactly the rows, in exactly the order,
+that OFFSET would: checked on every page of a history with equal timestamps (the `-id`
+tie-break decides), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework.request import Request
+
+from accounts import choices as c
+from accounts.models import Account, Product
+from bank.api.pagination import CdrPagination
+from transactions.models import Transaction
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def history() -> list[int]:
+    product = Product.objects.create(
+        brand="demo", name="Everyday", description="d",
+        category=c.ProductCategory.TRANS_AND_SAVINGS_ACCOUNTS, last_updated=timezone.now())
+    account = Account.objects.create(product=product, display_name="Everyday", bsb="923100",
+                                     account_number="12345678")
+    now = timezone.now()
+    # Three rows share each timestamp: the order within them is by id, descending.
+    Transaction.objects.bulk_create(
+        Transaction(account=account, status=c.TransactionStatus.POSTED,
+                    type=c.TransactionType.PAYMENT, amount=Decimal("-1.00"),
+                    description=f"ROW {i}", execution_date_time=now - timedelta(hours=i // 3),
+                    posting_date_time=now - timedelta(hours=i // 3))
+        for i in range(61))
+    return list(Transaction.objects.filter(account=account).order_by(
+        "-effective_date_time", "-id").values_list("pk", flat=True))
+
+
+def _page(page: int, size: int, deferred_from: int) -> list[int]:
+    paginator = CdrPagination()
+    paginator.deferred_from = deferred_from
+    request = Request(RequestFactory().get("/", {"page": page, "page-size": size}))
+    queryset = Transaction.objects.order_by("-effective_date_time", "-id")
+    return [row.pk for row in paginator.paginate_queryset(queryset, request)]
+
+
+@pytest.mark.parametrize("size", [1, 7, 25, 61])
+def test_every_deep_page_is_the_offset_page(history, size):
+    pages = -(-len(history) // size)
+    for page in range(1, pages + 1):
+        expected = history[(page - 1) * size : page * size]
+        assert _page(page, size, deferred_from=0) == expected
+        assert _page(page, size, deferred_from=10**9) == expected
+
+
+def test_a_deep_page_skips_by_key(history):
+    with CaptureQueriesContext(connection) as queries:
+        _page(5, 7, deferred_from=1)
+    count, keys, rows = (q["sql"] for q in queries.captured_queries)
+    assert "COUNT(" in count
+    # The skip reads only the key; the rows are read by key, no OFFSET.
+    assert keys.startswith('SELECT "transactions_transaction"."id" AS "pk" FROM')
+    assert "OFFSET 28" in keys
+    assert "OFFSET" not in rows and '"transactions_transaction"."id" IN (' in rows
