@@ -105,6 +105,7 @@ class Case:
     status: int = 200
     body: str = ""  # "token" or "par": a pool of single-use client assertions
     connections: int | None = None  # None: --connections
+    answer_key: str = "data"  # a key the JSON answer must hold (checked before timing)
 
 
 def cases(data: dict[str, Any]) -> list[Case]:
@@ -135,6 +136,11 @@ def cases(data: dict[str, Any]) -> list[Case]:
              "high priority (InfoSec)", method="POST", body="token"),
         Case("par", "PAR (private_key_jwt, request object)", "mtls", "/par", 1000,
              "high priority (InfoSec)", method="POST", status=201, body="par"),
+        # Not a CDR endpoint: the cost of the stack itself (gunicorn, Django, every
+        # middleware), with no token, no database and no serializer. Whatever an endpoint
+        # costs above this is its own work.
+        Case("floor", "Floor: GET /health/live (middleware only)", "public", "/health/live",
+             1000, "none (not a CDR endpoint)", answer_key="status"),
     ]
 
 
@@ -348,24 +354,38 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-def server_cpu_seconds(server_pid: int) -> dict[str, float]:
-    """CPU seconds used so far by the server side of one configuration, by part: `app`, its
+def server_cpu_ticks(server_pid: int) -> dict[int, tuple[str, int]]:
+    """pid -> (part, CPU ticks so far) of the server side of one configuration: `app`, its
     gunicorn master and workers (their own process group); `db`, the PostgreSQL backends of
-    the bench database; `redis`; not wrk. Divided by the requests answered, this is the CPU
-    a request costs, which stays put when the machine is busy with other things, unlike
-    requests/s (on this shared 2-core VM, one configuration's requests/s moved twofold
-    between rounds). Other configurations' servers and connections sit idle meanwhile."""
-    ticks = {"app": 0, "db": 0, "redis": 0}
+    the bench database; `redis`. Not wrk. Other configurations' servers and connections sit
+    idle meanwhile."""
+    found = {}
     for pid in _pids():
         if _process_group(pid) == server_pid:
-            ticks["app"] += _cpu_ticks(pid)
+            found[pid] = ("app", _cpu_ticks(pid))
             continue
         command = _cmdline(pid)
         if command.startswith("postgres:") and f" postgres {DATABASE} " in command:
-            ticks["db"] += _cpu_ticks(pid)
+            found[pid] = ("db", _cpu_ticks(pid))
         elif command.startswith("redis-server"):
-            ticks["redis"] += _cpu_ticks(pid)
-    return {part: value / CLOCK_TICKS for part, value in ticks.items()}
+            found[pid] = ("redis", _cpu_ticks(pid))
+    return found
+
+
+def server_cpu_used(before: dict[int, tuple[str, int]],
+                    after: dict[int, tuple[str, int]]) -> dict[str, float]:
+    """CPU seconds by part between two snapshots, per process: a process started meanwhile
+    (a database connection opened again after CONN_MAX_AGE) counts whole, one that ended
+    meanwhile counts nothing (its last ticks are lost: a small undercount, never negative).
+
+    Divided by the requests answered, this is what a request costs the server side, which
+    stays put when the machine is busy with other things, unlike requests/s: on this shared
+    2-core VM one configuration's requests/s moved twofold between identical rounds."""
+    used = {"app": 0, "db": 0, "redis": 0}
+    for pid, (part, ticks) in after.items():
+        earlier = before.get(pid)
+        used[part] += ticks - earlier[1] if earlier and earlier[0] == part else ticks
+    return {part: value / CLOCK_TICKS for part, value in used.items()}
 
 
 # Requests ---------------------------------------------------------------------------------
@@ -422,7 +442,7 @@ def check(case: Case, config: str, port: int, requests: Requests) -> None:
         answer = {}
     shapes = {"token": "access_token", "par": "request_uri"}
     ok = status == case.status and (
-        shapes[case.body] in answer if case.body else "data" in answer)
+        shapes[case.body] in answer if case.body else case.answer_key in answer)
     if case.key.startswith("text"):
         ok = ok and answer.get("meta", {}).get("totalRecords") == requests.data["text_rows"]
     if not ok:
@@ -447,13 +467,12 @@ def wrk(case: Case, config: str, server: Server, requests: Requests, *, seconds:
         bodies_file = work / "bodies.txt"
         bodies_file.write_text("\n".join(bodies) + "\n")
         env["BENCH_BODIES_FILE"] = str(bodies_file)
-    cpu_before = server_cpu_seconds(server_pid)
+    cpu_before = server_cpu_ticks(server_pid)
     done = subprocess.run(  # noqa: S603
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",  # noqa: S607
          "--timeout", "30s", "-s", str(ROOT / "bench" / "load.lua"), f"http://127.0.0.1:{port}{case.path}"],
         env=env, capture_output=True, text=True, timeout=seconds + 120, check=False)
-    cpu_after = server_cpu_seconds(server_pid)
-    cpu_parts = {part: cpu_after[part] - cpu_before[part] for part in cpu_after}
+    cpu_parts = server_cpu_used(cpu_before, server_cpu_ticks(server_pid))
     cpu = sum(cpu_parts.values())
     line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH_RESULT ")), None)
     if done.returncode != 0 or line is None:

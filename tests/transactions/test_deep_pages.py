@@ -1,7 +1,8 @@
 """Deep pages (bank/api/pagination.py `_deep_page`): from `deferred_from` on, a page is read
 as keys first, then rows by key. It must return exactly the rows, in exactly the order,
 that OFFSET would: checked on every page of a history with equal timestamps (the `-id`
-tie-break decides), on SQLite and PostgreSQL."""
+tie-break decides), on SQLite and PostgreSQL (it is used on PostgreSQL only, where it pays:
+KEY_SKIP_VENDORS; the tests switch it on for SQLite too)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,16 @@ from rest_framework.request import Request
 
 from accounts import choices as c
 from accounts.models import Account, Product
+from bank.api import pagination
 from bank.api.pagination import CdrPagination
 from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _key_skip_everywhere(monkeypatch):
+    monkeypatch.setattr(pagination, "KEY_SKIP_VENDORS", frozenset({connection.vendor}))
 
 
 @pytest.fixture
@@ -68,3 +75,11 @@ def test_a_deep_page_skips_by_key(history):
     assert keys.startswith('SELECT "transactions_transaction"."id" AS "pk" FROM')
     assert "OFFSET 28" in keys
     assert "OFFSET" not in rows and '"transactions_transaction"."id" IN (' in rows
+
+
+def test_the_key_skip_is_used_where_it_pays_only(history, monkeypatch):
+    monkeypatch.setattr(pagination, "KEY_SKIP_VENDORS", frozenset({"postgresql"}))
+    with CaptureQueriesContext(connection) as queries:
+        assert _page(5, 7, deferred_from=1) == history[28:35]
+    expected = 3 if connection.vendor == "postgresql" else 2
+    assert len(queries.captured_queries) == expected
