@@ -55,6 +55,7 @@ import http.client
 import json
 import os
 import platform
+import re
 import secrets
 import shutil
 import signal
@@ -326,24 +327,16 @@ def call(port: int, method: str, path: str, headers: dict[str, str],
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_ticks(pid: int) -> int:
-    """utime + stime of a process, all its threads, in clock ticks (0 if it is gone)."""
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name ([] if the process is gone)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
-        return 0
-    return int(fields[11]) + int(fields[12])
+        return []
 
 
 def _pids() -> list[int]:
     return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
-
-
-def _process_group(pid: int) -> int | None:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[2])
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def _cmdline(pid: int) -> str:
@@ -354,26 +347,37 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-def server_cpu_ticks(server_pid: int) -> dict[int, tuple[str, int]]:
-    """pid -> (part, CPU ticks so far) of the server side of one configuration: `app`, its
-    gunicorn master and workers (their own process group); `db`, the PostgreSQL backends of
-    the bench database; `redis`. Not wrk. Other configurations' servers and connections sit
-    idle meanwhile."""
+#: A PostgreSQL backend's title: "postgres: [cluster: ]user database client state".
+_BACKEND = re.compile(rf"^postgres: (?:\S+: )?\S+ {DATABASE} ")
+
+Snapshot = dict[tuple[int, int], tuple[str, int]]
+
+
+def server_cpu_ticks(server_pid: int) -> Snapshot:
+    """(pid, start time) -> (part, CPU ticks so far) of the server side of one configuration:
+    `app`, its gunicorn master and workers (their own process group); `db`, the PostgreSQL
+    backends of the bench database (any user, local server); `redis`. Not wrk. Other
+    configurations' servers and connections sit idle meanwhile. The start time tells a
+    reused pid from the process it replaced."""
     found = {}
     for pid in _pids():
-        if _process_group(pid) == server_pid:
-            found[pid] = ("app", _cpu_ticks(pid))
+        fields = _stat(pid)
+        if len(fields) < 20:
+            continue
+        # Fields after the name: state is [0], pgrp [2], utime [11], stime [12], start [19].
+        key, ticks = (pid, int(fields[19])), int(fields[11]) + int(fields[12])
+        if int(fields[2]) == server_pid:
+            found[key] = ("app", ticks)
             continue
         command = _cmdline(pid)
-        if command.startswith("postgres:") and f" postgres {DATABASE} " in command:
-            found[pid] = ("db", _cpu_ticks(pid))
+        if _BACKEND.match(command):
+            found[key] = ("db", ticks)
         elif command.startswith("redis-server"):
-            found[pid] = ("redis", _cpu_ticks(pid))
+            found[key] = ("redis", ticks)
     return found
 
 
-def server_cpu_used(before: dict[int, tuple[str, int]],
-                    after: dict[int, tuple[str, int]]) -> dict[str, float]:
+def server_cpu_used(before: Snapshot, after: Snapshot) -> dict[str, float]:
     """CPU seconds by part between two snapshots, per process: a process started meanwhile
     (a database connection opened again after CONN_MAX_AGE) counts whole, one that ended
     meanwhile counts nothing (its last ticks are lost: a small undercount, never negative).
@@ -382,8 +386,8 @@ def server_cpu_used(before: dict[int, tuple[str, int]],
     stays put when the machine is busy with other things, unlike requests/s: on this shared
     2-core VM one configuration's requests/s moved twofold between identical rounds."""
     used = {"app": 0, "db": 0, "redis": 0}
-    for pid, (part, ticks) in after.items():
-        earlier = before.get(pid)
+    for key, (part, ticks) in after.items():
+        earlier = before.get(key)
         used[part] += ticks - earlier[1] if earlier and earlier[0] == part else ticks
     return {part: value / CLOCK_TICKS for part, value in used.items()}
 
@@ -472,7 +476,11 @@ def wrk(case: Case, config: str, server: Server, requests: Requests, *, seconds:
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",  # noqa: S607
          "--timeout", "30s", "-s", str(ROOT / "bench" / "load.lua"), f"http://127.0.0.1:{port}{case.path}"],
         env=env, capture_output=True, text=True, timeout=seconds + 120, check=False)
-    cpu_parts = server_cpu_used(cpu_before, server_cpu_ticks(server_pid))
+    cpu_after = server_cpu_ticks(server_pid)
+    if not any(part == "db" for part, _ in cpu_after.values()):
+        log(f"warning: no PostgreSQL backend of {DATABASE} found in /proc (a remote server?): "
+            "CPU per request leaves the database out")
+    cpu_parts = server_cpu_used(cpu_before, cpu_after)
     cpu = sum(cpu_parts.values())
     line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH_RESULT ")), None)
     if done.returncode != 0 or line is None:

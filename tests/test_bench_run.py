@@ -25,23 +25,30 @@ TICKS = run.CLOCK_TICKS
 
 
 def test_cpu_between_snapshots_counts_new_processes_whole_and_never_goes_negative():
-    before = {10: ("app", 5 * TICKS), 11: ("db", 2 * TICKS), 12: ("db", 9 * TICKS),
-              13: ("redis", 1 * TICKS)}
-    after = {10: ("app", 8 * TICKS),      # +3 s
-             11: ("db", 3 * TICKS),       # +1 s
+    before = {(10, 1): ("app", 5 * TICKS), (11, 1): ("db", 2 * TICKS),
+              (12, 1): ("db", 9 * TICKS), (13, 1): ("redis", 1 * TICKS)}
+    after = {(10, 1): ("app", 8 * TICKS),      # +3 s
+             (11, 1): ("db", 3 * TICKS),       # +1 s
              # 12 ended (a connection closed after CONN_MAX_AGE): nothing, not -9 s
-             14: ("db", 2 * TICKS),       # opened meanwhile: all of its 2 s
-             13: ("redis", 1 * TICKS)}
+             (14, 7): ("db", 2 * TICKS),       # opened meanwhile: all of its 2 s
+             (13, 1): ("redis", 1 * TICKS)}
     assert run.server_cpu_used(before, after) == {"app": 3.0, "db": 3.0, "redis": 0.0}
-    # A pid reused by another kind of process counts as new.
-    assert run.server_cpu_used({20: ("db", 50 * TICKS)}, {20: ("app", 4 * TICKS)}) == {
-        "app": 4.0, "db": 0.0, "redis": 0.0}
+    # A pid reused (another start time), even by the same kind of process, counts as new.
+    assert run.server_cpu_used({(20, 1): ("db", 50 * TICKS)}, {(20, 9): ("db", 4 * TICKS)}) == {
+        "app": 0.0, "db": 4.0, "redis": 0.0}
 
 
 def test_this_process_is_found_in_its_own_process_group():
     snapshot = run.server_cpu_ticks(os.getpgid(0))
-    assert snapshot[os.getpid()][0] == "app"
-    assert snapshot[os.getpid()][1] >= 0
+    mine = [value for (pid, _), value in snapshot.items() if pid == os.getpid()]
+    assert mine and mine[0][0] == "app" and mine[0][1] >= 0
+
+
+def test_backends_of_the_bench_database_are_recognised_whatever_the_user():
+    assert run._BACKEND.match("postgres: 15/main: postgres bank_bench 127.0.0.1(5) idle")
+    assert run._BACKEND.match("postgres: bank bank_bench [local] SELECT")
+    assert not run._BACKEND.match("postgres: 15/main: postgres test 127.0.0.1(5) idle")
+    assert not run._BACKEND.match("postgres: 15/main: walwriter")
 
 
 def test_overheads_come_from_cpu_per_request():

@@ -252,11 +252,16 @@ class TransactionDayCount(models.Model):
     second that alone would fill two cores. With these counts, a count over a time window is
     the sum of its whole days plus two range counts over its first and last (partial) days.
 
-    Kept by database triggers (migration 0006), not by Python: every write path (bulk_create,
-    queryset update and delete, the admin, a migration, SQL) keeps it exact in the writing
-    transaction itself. The triggers live beside the table; a migration that rebuilds
-    `transactions_transaction` on SQLite drops them, which
-    tests/transactions/test_day_counts.py would catch.
+    Kept by database triggers (migrations 0006 and 0007), not by Python: INSERT, UPDATE,
+    DELETE and (PostgreSQL) TRUNCATE from any path (bulk_create, queryset update and delete,
+    the admin, a migration, SQL) keep it exact in the writing transaction itself. Writes
+    that bypass triggers do not (a restore with triggers disabled, a replica in
+    `session_replication_role = replica`, SQLite's INSERT OR REPLACE, which Django never
+    issues): `manage.py transaction_day_counts --check` finds the damage and `--rebuild`
+    repairs it. A migration that rebuilds `transactions_transaction` on SQLite drops the
+    triggers, which tests/transactions/test_day_counts.py would catch; one that renames or
+    re-creates `effective_date_time` or `account_id` must re-create the PostgreSQL
+    function (it reads them by name; PostgreSQL does not track that).
     """
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")

@@ -118,7 +118,7 @@ class CdrPagination(BasePagination):
 #: Where `_deep_page` pays (bench/transactions_benchmark.py, page 2,000 of 4,000 and page 50
 #: of 100 at page-size 1000, same machine and day): PostgreSQL 78 -> 30 ms and 215 -> 174 ms.
 #: SQLite reads a skipped row about as cheaply as its index entry: 44 -> 48 ms and
-#: 125 -> 187 ms (the second query's 1000 keys), so it keeps plain OFFSET.
+#: 125 -> 187 ms (keys read first, then the rows), so it keeps plain OFFSET.
 KEY_SKIP_VENDORS = frozenset({"postgresql"})
 
 
@@ -126,11 +126,11 @@ def _deep_page(queryset: QuerySet[Any], start: int, size: int) -> list[Any]:
     """Rows `start` to `start + size` of `queryset`, skipping the first `start` by key only.
 
     OFFSET reads every skipped row: page 2,000 of an account's history fetched 50,000 whole
-    rows from the table to return 25. Asking for the page's keys first lets the database
-    skip through the index alone (an index-only scan, when the index covers the filter and
-    the order, as `txn_account_effective` does); then the page's rows are read by key, in
-    the queryset's order. A row deleted between the two reads is missing from the page, as
-    it would be from the next one.
+    rows from the table to return 25. Selecting the page's keys in a subquery lets the
+    database skip through the index alone (an index-only scan, when the index covers the
+    filter and the order, as `txn_account_effective` does), then read the 25 rows by key:
+    one statement, so one snapshot, in the queryset's order.
     """
-    keys = list(queryset.values_list("pk", flat=True)[start : start + size])
+    # A sliced subquery keeps its ORDER BY (Django drops it only from unsliced ones).
+    keys = queryset.values("pk")[start : start + size]
     return list(queryset.filter(pk__in=keys))

@@ -17,6 +17,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -159,3 +162,41 @@ def test_amount_filters_and_scope_are_honoured(accounts):
     assert _count(_context(everyday), everyday, **window, max_amount=Decimal("-9.00")) == (2, 2)
     # An account outside the token's accounts counts nothing, whole days included.
     assert _count(_context(other), everyday, **window) == (0, 0)
+
+
+def test_check_and_rebuild_repair_counts_written_around_the_triggers(accounts, capsys):
+    """What a restore with triggers disabled leaves behind: counts that disagree with the
+    transactions. --check finds it (exit status 1), --rebuild repairs it."""
+    everyday, other = accounts
+    Transaction.objects.bulk_create(
+        [_txn(everyday, MIDNIGHT + timedelta(hours=h)) for h in range(0, 60, 6)])
+    call_command("transaction_day_counts", "--check")
+    assert "all match" in capsys.readouterr().out
+    TransactionDayCount.objects.filter(account=everyday).update(count=F("count") + 3)
+    TransactionDayCount.objects.create(account=other, day=MIDNIGHT.date(), count=2)
+    with pytest.raises(CommandError, match="4 day count"):
+        call_command("transaction_day_counts", "--check")
+    call_command("transaction_day_counts", "--rebuild")
+    assert "rebuilt 3 day counts" in capsys.readouterr().out
+    assert _counted() == _actual()
+    call_command("transaction_day_counts", "--check")
+
+
+@pytest.mark.postgres
+def test_postgresql_truncate_empties_and_same_day_updates_write_no_counts(accounts):
+    everyday, _ = accounts
+    Transaction.objects.bulk_create(
+        [_txn(everyday, MIDNIGHT + timedelta(hours=h)) for h in range(0, 48, 4)])
+    versions = "SELECT xmin::text FROM transactions_transactiondaycount ORDER BY id"
+    with connection.cursor() as cursor:
+        cursor.execute(versions)
+        before = cursor.fetchall()
+        # A re-seal or status change moves no transaction to another day: no count is
+        # written (and none is locked against concurrent writers).
+        Transaction.objects.filter(account=everyday).update(amount=F("amount") - 1)
+        cursor.execute(versions)
+        assert cursor.fetchall() == before
+        # The test's transaction still holds deferred foreign-key checks: run them first.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("TRUNCATE transactions_transaction")
+    assert not TransactionDayCount.objects.exists()

@@ -20,6 +20,9 @@ from accounts import choices as c
 from accounts.models import Account, Product
 from bank.api import pagination
 from bank.api.pagination import CdrPagination
+from security.context import AccessContext
+from security.resource_ids import ResourceIds
+from transactions import selectors
 from transactions.models import Transaction
 
 pytestmark = pytest.mark.django_db
@@ -49,11 +52,12 @@ def history() -> list[int]:
         "-effective_date_time", "-id").values_list("pk", flat=True))
 
 
-def _page(page: int, size: int, deferred_from: int) -> list[int]:
+def _page(page: int, size: int, deferred_from: int, queryset=None) -> list[int]:
     paginator = CdrPagination()
     paginator.deferred_from = deferred_from
     request = Request(RequestFactory().get("/", {"page": page, "page-size": size}))
-    queryset = Transaction.objects.order_by("-effective_date_time", "-id")
+    if queryset is None:
+        queryset = Transaction.objects.order_by("-effective_date_time", "-id")
     return [row.pk for row in paginator.paginate_queryset(queryset, request)]
 
 
@@ -66,20 +70,42 @@ def test_every_deep_page_is_the_offset_page(history, size):
         assert _page(page, size, deferred_from=10**9) == expected
 
 
-def test_a_deep_page_skips_by_key(history):
+def test_a_deep_page_skips_by_key_in_one_statement(history):
     with CaptureQueriesContext(connection) as queries:
         _page(5, 7, deferred_from=1)
-    count, keys, rows = (q["sql"] for q in queries.captured_queries)
+    count, rows = (q["sql"] for q in queries.captured_queries)
     assert "COUNT(" in count
-    # The skip reads only the key; the rows are read by key, no OFFSET.
-    assert keys.startswith('SELECT "transactions_transaction"."id" AS "pk" FROM')
-    assert "OFFSET 28" in keys
-    assert "OFFSET" not in rows and '"transactions_transaction"."id" IN (' in rows
+    # One statement (one snapshot): the rows whose keys a sliced, ordered key-only
+    # subquery picks, in the queryset's order.
+    assert rows.count("OFFSET 28") == 1
+    assert '"transactions_transaction"."id" IN (SELECT' in rows
+    assert rows.rstrip().endswith('ORDER BY "transactions_transaction"."effective_date_time" '
+                                  'DESC, "transactions_transaction"."id" DESC')
 
 
 def test_the_key_skip_is_used_where_it_pays_only(history, monkeypatch):
     monkeypatch.setattr(pagination, "KEY_SKIP_VENDORS", frozenset({"postgresql"}))
     with CaptureQueriesContext(connection) as queries:
         assert _page(5, 7, deferred_from=1) == history[28:35]
-    expected = 3 if connection.vendor == "postgresql" else 2
-    assert len(queries.captured_queries) == expected
+    rows = queries.captured_queries[-1]["sql"]
+    assert ("IN (SELECT" in rows) is (connection.vendor == "postgresql")
+
+
+def test_the_get_transactions_queryset_pages_alike(history):
+    """The selector's own queryset (scoped to the token's accounts, filtered by the window,
+    the plan prefetched) pages the same either way."""
+    account = Transaction.objects.get(pk=history[0]).account
+    context = AccessContext(
+        customer_id=1, software_product_id="sp", arrangement_pk=1, scopes=frozenset(),
+        account_ids=frozenset({account.pk}), customer_present=False,
+        certificate_thumbprint="", ids=ResourceIds(customer_key="1", software_product_id="sp"))
+    now = timezone.now()
+    filters = selectors.TransactionFilters(oldest=now - timedelta(hours=15), newest=now)
+    listed = selectors.transaction_list_for_account(
+        context=context, account=account, filters=filters)
+    inside = [pk for pk in history if listed.filter(pk=pk).exists()]
+    assert 10 < len(inside) < len(history)
+    for page in range(1, 5):
+        expected = inside[(page - 1) * 4 : page * 4]
+        assert _page(page, 4, deferred_from=0, queryset=listed) == expected
+        assert _page(page, 4, deferred_from=10**9, queryset=listed) == expected
