@@ -75,7 +75,7 @@ def transaction_count_for_account(
     index entries instead of 100,000 index entries (9 ms on PostgreSQL). An amount or text
     filter, or a window without a whole day inside, counts `listed` itself.
 
-    The statement is fixed SQL with parameters (`_WINDOW_COUNT_SQL`): built with the ORM
+    The statement is fixed SQL with parameters (`_window_count_sql`): built with the ORM
     (three subqueries), compiling it cost more than running it (about 3 ms a call).
     """
     if filters.min_amount is not None or filters.max_amount is not None or filters.text:
