@@ -70,7 +70,14 @@ class CdrPagination(BasePagination):
             raise errors.InvalidPageSizeError(
                 f"page-size must be at most {self.max_page_size}"
             )
-        if count is not None:
+        # Page 1 is read first: when it is short it is the only page and says how many rows
+        # there are, so no count is run (most customers hold less than a page of accounts,
+        # payees or payments). Later pages are counted first, so a page past the last is
+        # refused before any offset is read.
+        rows = self._page_rows(queryset, 0) if self.page == 1 else None
+        if rows is not None and len(rows) < self.page_size:
+            self.total_records = len(rows)
+        elif count is not None:
             self.total_records = count()
         else:
             self.total_records = (
@@ -79,7 +86,11 @@ class CdrPagination(BasePagination):
         self.total_pages = math.ceil(self.total_records / self.page_size)
         if self.page > max(self.total_pages, 1):
             raise errors.InvalidPageError(str(self.total_pages))
-        start = (self.page - 1) * self.page_size
+        if rows is None:
+            rows = self._page_rows(queryset, (self.page - 1) * self.page_size)
+        return rows
+
+    def _page_rows(self, queryset: QuerySet[Any] | list[Any], start: int) -> list[Any]:
         if (isinstance(queryset, QuerySet) and queryset.ordered and start >= self.deferred_from
                 and connections[queryset.db].vendor in KEY_SKIP_VENDORS):
             return _deep_page(queryset, start, self.page_size)

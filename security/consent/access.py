@@ -22,7 +22,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from bank.api import errors
-from security.consent.models import AccessTokenBinding, ArrangementStatus
+from security.consent.models import AccessTokenBinding, Arrangement, ArrangementStatus
 from security.context import AccessContext
 from security.recipients.models import RecipientStatus
 from security.resource_ids import ResourceIds
@@ -31,11 +31,7 @@ from security.resource_ids import ResourceIds
 def access_context_resolve(
     *, token: Any, customer_present: bool, presented_thumbprint: str | None
 ) -> AccessContext:
-    binding = (
-        AccessTokenBinding.objects.select_related("arrangement__software_product__recipient")
-        .filter(access_token_id=token.pk)
-        .first()
-    )
+    binding = _binding_of(token)
     if binding is None:
         # A valid token that is not for customer data (e.g. a client-credentials token).
         raise errors.InvalidConsentError(
@@ -49,6 +45,22 @@ def access_context_resolve(
         error.software_product_id = binding.arrangement.software_product.software_product_id
         error.arrangement_id = str(binding.arrangement_id)
         raise
+
+
+def _binding_of(token: Any) -> AccessTokenBinding | None:
+    """The token's binding with its arrangement, software product and recipient: already
+    loaded when the token came from the resource server's validator (one query for all of
+    them, security/authentication.py), read here otherwise."""
+    if type(token).binding.is_cached(token):
+        try:
+            return token.binding
+        except AccessTokenBinding.DoesNotExist:
+            return None
+    return (
+        AccessTokenBinding.objects.select_related("arrangement__software_product__recipient")
+        .filter(access_token_id=token.pk)
+        .first()
+    )
 
 
 def _context_checked(
@@ -97,7 +109,11 @@ def _context_checked(
         arrangement_pk=arrangement.pk,
         # What the token carries and the arrangement still grants: a token never widens it.
         scopes=frozenset(token.scope.split()) & arrangement.scopes,
-        account_ids=frozenset(arrangement.accounts.values_list("pk", flat=True)),
+        # From the link table alone: no join, no ORDER BY (Account's default ordering).
+        account_ids=frozenset(
+            Arrangement.accounts.through.objects.filter(arrangement_id=arrangement.pk)
+            .values_list("account_id", flat=True)
+        ),
         customer_present=customer_present,
         certificate_thumbprint=binding.certificate_thumbprint,
         ids=ResourceIds(

@@ -34,7 +34,6 @@ from django.core.exceptions import FieldError
 from django.db import models
 from django.db.models.lookups import Exact
 from django.db.models.query_utils import DeferredAttribute
-from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_variables
 
 from security import audit
@@ -184,7 +183,9 @@ class EncryptedMixin:
             raise TypeError(f"{self.attname}: its owner has no row_key.")
         return row_key
 
-    @method_decorator(sensitive_variables())
+    # Applied directly, not through method_decorator: that one rebuilds its wrapper on every
+    # call, and unseal runs for every encrypted value read (the wrapper passes `self` on).
+    @sensitive_variables()
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         raw = model_instance.__dict__.get(self.attname)
         if raw is None or raw == "":
@@ -207,7 +208,7 @@ class EncryptedMixin:
             "in plaintext, beyond crypto-shredding's reach. Back up the database instead."
         )
 
-    @method_decorator(sensitive_variables())
+    @sensitive_variables()
     def unseal(self, instance: models.Model, sealed: Sealed) -> Any:
         try:
             return self.from_text(keyring.open_sealed(sealed, context=self.context(instance)))

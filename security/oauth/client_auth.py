@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from bank.queries import unique_row
 from security.interaction import principal_bind
 from security.mtls import presented_certificate_thumbprint
 from security.oauth.client_jwks import registration_jwks
@@ -75,10 +76,9 @@ def client_authenticate(request: Any, *, endpoint: str) -> ClientRegistration:
     client_authenticate_transport(request)
     post = request.POST
     assertion, client_id = assertion_and_client_id(post)
-    registration = (
+    registration = unique_row(  # one registration per application
         ClientRegistration.objects.select_related("application", "software_product__recipient")
         .filter(application__client_id=client_id, status=ClientRegistration.Status.ACTIVE)
-        .first()
     )
     if registration is None:
         raise InvalidClient("Unknown client.")

@@ -33,6 +33,7 @@ from oauth2_provider.models import AccessToken, Grant, RefreshToken
 
 from accounts.models import User
 from bank.api.errors import InvalidArrangementError
+from bank.queries import unique_row
 from security import audit, scopes
 from security.consent import services as consent_services
 from security.consent.models import AccessTokenBinding, Arrangement, ArrangementStatus
@@ -445,14 +446,14 @@ def _live_refresh_token(
     *, registration: ClientRegistration, raw: str
 ) -> tuple[Any, RefreshTokenContext] | None:
     """The caller's own, unrevoked, unexpired refresh token of a usable arrangement."""
-    refresh = (
-        RefreshToken.objects.select_related("context__arrangement__software_product", "user")
+    refresh = unique_row(
+        RefreshToken.objects.select_related(
+            "context__arrangement__software_product__recipient", "user")
         .filter(
             token_checksum=token_digest(raw),
             application_id=registration.application_id,
             revoked__isnull=True,
         )
-        .first()
     )
     context = getattr(refresh, "context", None) if refresh is not None else None
     if refresh is None or context is None:

@@ -96,3 +96,63 @@ def test_page_2_of_an_empty_set_is_invalid_page_zero(api):
 
 def test_repeated_page_parameter_is_rejected(api):
     assert_cdr_error(get(api, "page=1&page=2"), 400, "Field/Invalid", detail="page")
+
+
+# When the count runs ------------------------------------------------------------------------
+class _Rows(list):
+    """A list that records which slices were read, standing in for a queryset."""
+
+    def __init__(self, n):
+        super().__init__(range(1, n + 1))
+        self.reads = []
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            self.reads.append((key.start, key.stop))
+        return super().__getitem__(key)
+
+
+def _paginate(query, rows, counted):
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from bank.api.pagination import CdrPagination
+
+    def count():
+        counted.append(True)
+        return len(rows)
+
+    pagination = CdrPagination()
+    page = pagination.paginate_queryset(
+        rows, Request(APIRequestFactory().get(f"/x?{query}")), count=count)
+    return pagination, page
+
+
+@pytest.mark.parametrize("n", [0, 1, 24])
+def test_a_short_first_page_is_the_count_and_nothing_is_counted(n):
+    counted = []
+    pagination, page = _paginate("", _Rows(n), counted)
+    assert page == list(range(1, n + 1))
+    assert (pagination.total_records, pagination.total_pages) == (n, 1 if n else 0)
+    assert counted == []
+
+
+@pytest.mark.parametrize(("n", "pages"), [(25, 1), (26, 2), (100_000, 4000)])
+def test_a_full_first_page_is_counted(n, pages):
+    counted = []
+    pagination, page = _paginate("", _Rows(n), counted)
+    assert page == list(range(1, 26))
+    assert (pagination.total_records, pagination.total_pages) == (n, pages)
+    assert counted == [True]
+
+
+def test_a_later_page_is_counted_before_any_row_is_read():
+    from bank.api import errors
+
+    rows, counted = _Rows(60), []
+    with pytest.raises(errors.InvalidPageError):
+        _paginate("page=4", rows, counted)
+    assert counted == [True] and rows.reads == []  # refused before an offset was read
+    pagination, page = _paginate("page=3", rows, counted)
+    assert page == list(range(51, 61)) and rows.reads == [(50, 75)]
+    assert (pagination.total_records, pagination.total_pages) == (60, 3)

@@ -155,3 +155,22 @@ def test_saving_an_unchanged_row_keeps_its_ciphertexts(customer):
     assert _raw("accounts_customer", "last_name", customer.pk) != before
     keyring_forget()  # a fresh process: keys come back from the key manager
     assert Customer.objects.get(pk=customer.pk).last_name == "Honey"
+
+
+def test_an_error_report_hides_what_unseal_held(customer):
+    # The fields' sensitive_variables: a server error's report (DEBUG pages, admin mails)
+    # shows none of the plaintext or key material in these frames.
+    import sys
+
+    from django.views.debug import ExceptionReporter
+
+    stored = _raw("accounts_customer", "last_name", customer.pk)
+    _write_raw("accounts_customer", "last_name", customer.pk, stored[:-3] + "AAA")
+    try:
+        _ = Customer.objects.get(pk=customer.pk).last_name
+    except DecryptionFailed:
+        frames = ExceptionReporter(None, *sys.exc_info()).get_traceback_frames()
+    unseal = [f for f in frames if f["function"] == "unseal"]
+    assert len(unseal) == 1
+    assert dict(unseal[0]["vars"]) and all(
+        value == "********************" for value in dict(unseal[0]["vars"]).values())

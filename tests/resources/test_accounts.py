@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Account, Balance
 from security import scopes as s
@@ -35,6 +37,27 @@ def test_account_list_returns_exactly_the_shared_accounts(bank, grant, cdr, vers
         "first": "https://bank.example.test/cds-au/v1/banking/accounts?page=1&page-size=25",
         "last": "https://bank.example.test/cds-au/v1/banking/accounts?page=1&page-size=25",
     }
+
+
+def test_account_list_reads_the_token_with_its_arrangement_in_one_query_and_counts_nothing(
+        bank, grant, cdr):
+    # The query budget of the most called endpoint: the token with its binding, arrangement,
+    # software product and recipient; the arrangement's accounts; the page. A page shorter
+    # than page-size is the whole list, so no COUNT.
+    g = grant("jane.citizen", accounts=bank.accounts("jane.citizen")[:3])
+    cdr("get", "banking/accounts", g, x_v="3")  # the first call also loads the data keys
+    with CaptureQueriesContext(connection) as queries:
+        response = cdr("get", "banking/accounts", g, x_v="3")
+    assert response.status_code == 200 and len(response.json()["data"]["accounts"]) == 3
+    selects = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert len(selects) == 3, selects
+    token, links, page = selects
+    for table in ("oauth2_provider_accesstoken", "consent_accesstokenbinding",
+                  "consent_arrangement", "recipients_softwareproduct", "recipients_datarecipient"):
+        assert f'"{table}"' in token
+    assert "ORDER BY" not in token  # the checksum is unique: nothing to order
+    assert 'FROM "consent_arrangement_accounts"' in links and "JOIN" not in links
+    assert 'FROM "accounts_account"' in page and "COUNT(" not in " ".join(selects)
 
 
 def test_account_list_v3_body_for_one_account_is_exact(bank, grant, cdr):
