@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db.models import F, Prefetch, QuerySet
 
 from accounts.models import Account, Balance, Customer, CustomerAddress
+from bank.queries import unique_row
 from security.context import AccessContext
 from security.resource_ids import NO_ROW, ResourceKind
 
@@ -62,7 +63,8 @@ def account_get(*, context: AccessContext, account_id: str) -> Account | None:
     the same query as one that decodes to an unshared account, so both answer alike.
     """
     pk = context.ids.decode_or_no_row(ResourceKind.ACCOUNT, account_id)
-    return account_list(context=context).filter(pk=pk).first()
+    # One account and one holder row per customer (account_holder_unique): nothing to order.
+    return unique_row(account_list(context=context).filter(pk=pk))
 
 
 def account_detail_get(*, context: AccessContext, account_id: str) -> Account | None:

@@ -21,6 +21,7 @@ from django.db.models.expressions import RawSQL
 
 from accounts.models import Account
 from bank.api import errors
+from bank.queries import unique_row
 from security.context import AccessContext
 from security.encryption import keyring
 from security.encryption.fields import EncryptedMixin
@@ -232,8 +233,7 @@ def transaction_get_for_account(
 ) -> Transaction | None:
     """The transaction behind a public transactionId, if it is on this (accessible) account."""
     pk = context.ids.decode_or_no_row(ResourceKind.TRANSACTION, transaction_id)
-    return (
+    return unique_row(
         Transaction.objects.filter(pk=pk, account_id=account.pk, account_id__in=context.account_ids)
         .select_related("instalment_plan")
-        .first()
     )
