@@ -200,3 +200,25 @@ def test_postgresql_truncate_empties_and_same_day_updates_write_no_counts(accoun
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("TRUNCATE transactions_transaction")
     assert not TransactionDayCount.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flush_that_empties_the_counts_first_succeeds_and_leaves_no_count(accounts):
+    # `manage.py flush` (and pytest-django between transactional tests) empties every table;
+    # on SQLite one DELETE at a time, in an order that varies between processes. With the
+    # counts emptied before the transactions, a trigger that upserted the decrement left
+    # rows of -1 pointing at deleted accounts, and the flush failed (migration 0008).
+    from django.core.management.color import no_style
+
+    first, second = accounts
+    Transaction.objects.bulk_create([_txn(first, MIDNIGHT), _txn(first, MIDNIGHT + timedelta(days=1)),
+                                     _txn(second, MIDNIGHT)])
+    assert TransactionDayCount.objects.count() == 3
+    counts = TransactionDayCount._meta.db_table
+    tables = sorted(connection.introspection.django_table_names(only_existing=True,
+                                                                include_views=False),
+                    key=lambda table: (table != counts, table))
+    connection.ops.execute_sql_flush(connection.ops.sql_flush(no_style(), tables))
+    assert not Transaction.objects.exists() and not Account.objects.exists()
+    assert not TransactionDayCount.objects.exists()
+
