@@ -10,7 +10,6 @@ software product.
 
 from __future__ import annotations
 
-import hashlib
 from functools import cache
 from typing import Any
 
@@ -23,6 +22,7 @@ from rest_framework.request import Request
 
 from bank.queries import unique_row
 from security.consent.access import access_context_resolve
+from security.crypto import token_digest
 from security.dashboard.usage import arrangement_usage_record
 from security.fapi_headers import fapi_headers_parse
 from security.interaction import principal_bind
@@ -45,10 +45,9 @@ class _ResourceTokenValidator(OAuth2Validator):
     """
 
     def _load_access_token(self, token: str) -> Any:
-        checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()  # DOT's token checksum
         return unique_row(get_access_token_model().objects.select_related(
             "application", "user", "binding__arrangement__software_product__recipient"
-        ).filter(token_checksum=checksum))
+        ).filter(token_checksum=token_digest(token)))
 
 
 @cache
